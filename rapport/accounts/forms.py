@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=[(z, z) for z in sorted(zoneinfo.available_timezones())],
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("What is it for?"), max_length=100, required=False)

@@ -1,0 +1,88 @@
+"""The REST API under /api/v1/: bearer-token auth, JSON errors naming the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from rapport.accounts.services import token_authenticate
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Rapport API",
+    version="1",
+    description=(
+        "People, organisations, roles, common-ground facts and interactions of your team. "
+        "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
+        "Errors are JSON: `{\"detail\": message, \"field\": name}`."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str, field: str | None = None,
+           errors: Any = None) -> HttpResponse:
+    body: dict[str, Any] = {"detail": detail, "field": field}
+    if errors is not None:
+        body["errors"] = errors
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        errors = exc.message_dict
+        field = next(iter(errors))
+        return _error(request, 422, f"{field}: {errors[field][0]}", field, errors)
+    return _error(request, 422, "; ".join(exc.messages))
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors[".".join(loc) or "body"] = err.get("msg", "invalid")
+    field = next(iter(errors), None)
+    detail = f"{field}: {errors[field]}" if field else "invalid request"
+    return _error(request, 422, detail, field, errors)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, str(exc) or "Not found")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(request, 401, "a valid bearer token is required")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _register() -> None:
+    from rapport.interactions.api import router as interactions_router
+    from rapport.people.api import router as people_router
+
+    api.add_router("/", people_router)
+    api.add_router("/interactions", interactions_router)
+
+
+_register()

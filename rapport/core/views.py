@@ -1,0 +1,34 @@
+"""The dashboard: what needs attention today and how contact is going."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from rapport.core.charts import bar_chart
+from rapport.interactions import queries as interaction_queries
+from rapport.people import queries as people_queries
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    today = timezone.localdate()
+    activity = interaction_queries.monthly_activity(request.user, months=12, now=now)
+    context = {
+        "people_count": people_queries.visible_people(request.user).count(),
+        "organisation_count": people_queries.organisations(request.user).count(),
+        "birthdays": people_queries.birthdays_upcoming(request.user, today, days=14),
+        "going_cold": interaction_queries.going_cold(request.user, now=now),
+        "recent": interaction_queries.recent_interactions(request.user),
+        "activity_chart": bar_chart(
+            [(date_format(start, "M"), count) for start, count in activity],
+            title=f"{activity[0][0]:%Y-%m} – {activity[-1][0]:%Y-%m}",
+        ),
+        "activity_total": sum(count for _, count in activity),
+        "today": today,
+    }
+    return render(request, "core/dashboard.html", context)

@@ -1,0 +1,106 @@
+"""The interaction log: every call, meeting, message and meal with the people in it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from rapport.people.models import Visibility
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("Meeting")
+        CALL = "call", _("Call")
+        VIDEO = "video", _("Video call")
+        EMAIL = "email", _("Email")
+        MESSAGE = "message", _("Message")
+        MEAL = "meal", _("Meal")
+        EVENT = "event", _("Event")
+        NOTE = "note", _("Note")
+
+    class Initiator(models.TextChoices):
+        US = "us", _("We did")
+        THEM = "them", _("They did")
+
+    class Focus(models.TextChoices):
+        CLIENT = "client", _("The client's agenda")
+        OURS = "ours", _("Our agenda")
+        MUTUAL = "mutual", _("Mutual")
+        PERSONAL = "personal", _("Personal")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Entered by hand")
+        API = "api", _("API")
+        EMAIL = "email", _("Email import")
+        CALENDAR = "calendar", _("Calendar import")
+        IMPORT = "import", _("Import")
+
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, related_name="interactions"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="interactions"
+    )
+    # Private when any participant is someone's private contact: it then shows only
+    # to its owner, so it never reveals that contact to the team.
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.TEAM
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    initiated_by = models.CharField(
+        _("who initiated"), max_length=4, choices=Initiator.choices, default=Initiator.US
+    )
+    focus = models.CharField(_("focus"), max_length=10, choices=Focus.choices, default=Focus.MUTUAL)
+    topics = models.JSONField(_("topics"), default=list, blank=True)
+    summary = models.CharField(_("summary"), max_length=300)
+    notes = models.TextField(_("notes (Markdown)"), blank=True)
+    notes_html = models.TextField(default="", editable=False)
+    participants = models.ManyToManyField(
+        "people.Person", through="Participation", related_name="interactions"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    external_id = models.CharField(max_length=300, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["team", "-occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="interaction_unique_external_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d} {self.get_kind_display()}: {self.summary}"
+
+
+class Participation(models.Model):
+    """A person in an interaction; `occurred_at` is copied so a timeline is one index read."""
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="participations"
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="participations"
+    )
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction", "person"], name="participation_unique_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} in {self.interaction_id}"

@@ -1,0 +1,151 @@
+"""Writes to the interaction log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from rapport.accounts.services import audit_record
+from rapport.core.markup import render_markdown
+from rapport.interactions.models import Interaction, Participation
+from rapport.people.models import Person, Visibility
+
+INTERACTION_FIELDS = {
+    "kind", "occurred_at", "duration_minutes", "initiated_by", "focus", "topics", "summary",
+    "notes", "source", "external_id",
+}
+
+
+def clean_topics(topics: Iterable[str] | str | None) -> list[str]:
+    """Topics as a list of distinct, trimmed, lowercased words or phrases."""
+    if topics is None:
+        return []
+    items = topics.split(",") if isinstance(topics, str) else list(topics)
+    cleaned: dict[str, None] = {}
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError({"topics": "topics must be text"})
+        text = item.strip().lower()
+        if len(text) > 60:
+            raise ValidationError({"topics": f"topic {text[:20]!r}… is longer than 60 characters"})
+        if text:
+            cleaned[text] = None
+    return list(cleaned)
+
+
+def _validate(interaction: Interaction, participants: Sequence[Person]) -> None:
+    if not participants:
+        raise ValidationError({"participants": "an interaction needs at least one person"})
+    if any(p.team_id != interaction.team_id for p in participants):
+        raise ValidationError({"participants": "no such person"})
+    if interaction.occurred_at is not None and not isinstance(interaction.occurred_at, dt.datetime):
+        raise ValidationError({"occurred_at": "a date and time is required"})
+    if interaction.occurred_at is not None and interaction.occurred_at.tzinfo is None:
+        raise ValidationError({"occurred_at": "the time must carry a time zone"})
+    interaction.summary = (interaction.summary or "").strip()
+    interaction.topics = clean_topics(interaction.topics)
+    interaction.full_clean(exclude=["team", "owner", "participants"], validate_constraints=False)
+    if interaction.external_id and (
+        Interaction.objects.filter(
+            team_id=interaction.team_id,
+            source=interaction.source,
+            external_id=interaction.external_id,
+        )
+        .exclude(pk=interaction.pk)
+        .exists()
+    ):
+        raise ValidationError({"external_id": "an interaction with this id was already recorded"})
+
+
+def _visibility_for(actor: Any, participants: Sequence[Person]) -> str:
+    private = any(p.visibility == Visibility.PRIVATE for p in participants)
+    return Visibility.PRIVATE if private else Visibility.TEAM
+
+
+def _refresh_last_contact(person_ids: Iterable[int]) -> None:
+    for person_id in set(person_ids):
+        latest = Participation.objects.filter(person_id=person_id).aggregate(m=Max("occurred_at"))
+        Person.objects.filter(pk=person_id).update(last_interaction_at=latest["m"])
+
+
+def _set_participants(interaction: Interaction, participants: Sequence[Person]) -> set[int]:
+    old = set(interaction.participations.values_list("person_id", flat=True))
+    interaction.participations.all().delete()
+    Participation.objects.bulk_create(
+        Participation(interaction=interaction, person=p, occurred_at=interaction.occurred_at)
+        for p in {p.pk: p for p in participants}.values()
+    )
+    return old | {p.pk for p in participants}
+
+
+@transaction.atomic
+def interaction_create(*, actor: Any, participants: Sequence[Person], **fields: Any) -> Interaction:
+    """Log an interaction with the given people. Notes are Markdown, stored sanitised as HTML.
+
+    It is private to the actor when any participant is someone's private contact."""
+    unknown = sorted(set(fields) - INTERACTION_FIELDS)
+    if unknown:
+        raise ValidationError({name: "unknown field" for name in unknown})
+    interaction = Interaction(team_id=actor.member.team_id, owner=actor, **fields)
+    _validate(interaction, participants)
+    interaction.visibility = _visibility_for(actor, participants)
+    interaction.notes_html = render_markdown(interaction.notes)
+    interaction.save()
+    touched = _set_participants(interaction, participants)
+    _refresh_last_contact(touched)
+    audit_record(
+        actor=actor, team=interaction.team, action="interaction.create", obj=interaction,
+        summary=interaction.summary,
+        private=interaction.visibility == Visibility.PRIVATE,
+    )
+    return interaction
+
+
+@transaction.atomic
+def interaction_update(
+    *,
+    actor: Any,
+    interaction: Interaction,
+    participants: Sequence[Person] | None = None,
+    **fields: Any,
+) -> Interaction:
+    """Change an interaction's fields and, if given, its participants."""
+    unknown = sorted(set(fields) - INTERACTION_FIELDS)
+    if unknown:
+        raise ValidationError({name: "unknown field" for name in unknown})
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    people = (
+        list(participants)
+        if participants is not None
+        else list(Person.objects.filter(participations__interaction=interaction))
+    )
+    _validate(interaction, people)
+    interaction.visibility = _visibility_for(actor, people)
+    interaction.notes_html = render_markdown(interaction.notes)
+    interaction.save()
+    touched = _set_participants(interaction, people)
+    _refresh_last_contact(touched)
+    audit_record(
+        actor=actor, team=interaction.team, action="interaction.update", obj=interaction,
+        summary=interaction.summary, changes={"fields": sorted(fields)},
+        private=interaction.visibility == Visibility.PRIVATE,
+    )
+    return interaction
+
+
+@transaction.atomic
+def interaction_delete(*, actor: Any, interaction: Interaction) -> None:
+    person_ids = list(interaction.participations.values_list("person_id", flat=True))
+    audit_record(
+        actor=actor, team=interaction.team, action="interaction.delete", obj=interaction,
+        summary=interaction.summary,
+        private=interaction.visibility == Visibility.PRIVATE,
+    )
+    interaction.delete()
+    _refresh_last_contact(person_ids)

@@ -1,0 +1,296 @@
+"""People and organisation pages. Thin: parse with a form, call a service or query, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from rapport.core.forms import add_service_errors
+from rapport.interactions.forms import InteractionForm
+from rapport.interactions.queries import person_timeline
+from rapport.people import queries, services
+from rapport.people.forms import (
+    ChannelFormSet,
+    FactForm,
+    OrganisationForm,
+    PersonForm,
+    RoleForm,
+    channel_rows,
+)
+from rapport.people.models import Person
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    tag = request.GET.get("tag") or None
+    organisation_id = request.GET.get("organisation")
+    org_filter = int(organisation_id) if organisation_id and organisation_id.isdigit() else None
+    qs = queries.people_search(
+        request.user, query=query, tag=tag, organisation_id=org_filter
+    )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    queries.people_list_rows(list(page.object_list))
+    context = {"page": page, "query": query, "tag": tag, "organisation_id": org_filter}
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {
+                "count": page.paginator.count,
+                "results": [
+                    {"id": p.pk, "display_name": p.display_name} for p in page.object_list
+                ],
+            }
+        )
+    template = "people/_person_rows.html" if _is_htmx(request) else "people/person_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def person_suggest(request: HttpRequest) -> HttpResponse:
+    """Participant and introducer picker: the first few matches as an htmx fragment."""
+    query = request.GET.get("q", "").strip()
+    people = list(queries.people_search(request.user, query=query)[:8]) if query else []
+    return render(
+        request,
+        "people/_suggest.html",
+        {"people": people, "target": request.GET.get("target", "participants")},
+    )
+
+
+def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    context = {
+        "person": person,
+        "facts_grouped": queries.facts_by_category(person),
+        "timeline": person_timeline(request.user, person),
+        "next_birthday": queries.next_birthday(person, today),
+        "fact_form": FactForm(),
+        "interaction_form": InteractionForm(),
+        "role_form": RoleForm(organisations=queries.organisations(request.user)),
+        "today": today,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = queries.person_detail(request.user, person_id)
+    if request.GET.get("format") == "json":
+        from rapport.people.api import person_out
+
+        return JsonResponse(person_out(person).model_dump(mode="json"))
+    return render(request, "people/person_detail.html", _person_context(request, person))
+
+
+def _person_form_page(request: HttpRequest, person: Person | None) -> HttpResponse:
+    if request.method == "POST":
+        form = PersonForm(request.POST)
+        channels = ChannelFormSet(request.POST, prefix="channels")
+        if form.is_valid() and channels.is_valid():
+            try:
+                if person is None:
+                    person = services.person_create(
+                        actor=request.user,
+                        channels=channel_rows(channels),
+                        tags=form.tag_list(),
+                        **form.service_fields(),
+                    )
+                else:
+                    services.person_update(
+                        actor=request.user,
+                        person=person,
+                        channels=channel_rows(channels),
+                        tags=form.tag_list(),
+                        **form.service_fields(),
+                    )
+                return redirect("person_detail", person_id=person.pk)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+    elif person is not None:
+        initial = {name: getattr(person, name) for name in PersonForm.Meta.fields}
+        initial["tags"] = ", ".join(t.name for t in person.tags.all())
+        if person.introduced_by:
+            initial["introduced_by_id"] = person.introduced_by_id
+            initial["introduced_by_name"] = person.introduced_by.display_name
+        form = PersonForm(initial=initial)
+        channels = ChannelFormSet(
+            prefix="channels",
+            initial=[
+                {"kind": c.kind, "value": c.value, "label": c.label} for c in person.channels.all()
+            ],
+        )
+    else:
+        form = PersonForm()
+        channels = ChannelFormSet(prefix="channels", initial=[{"kind": "email"}, {"kind": "phone"}])
+    return render(
+        request, "people/person_form.html", {"form": form, "channels": channels, "person": person}
+    )
+
+
+@login_required
+def person_create(request: HttpRequest) -> HttpResponse:
+    return _person_form_page(request, None)
+
+
+@login_required
+def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+    return _person_form_page(request, queries.person_for(request.user, person_id, write=True))
+
+
+@login_required
+@require_POST
+def person_delete(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = queries.person_for(request.user, person_id, write=True)
+    try:
+        services.person_delete(actor=request.user, person=person)
+    except ValidationError as exc:
+        return HttpResponse("; ".join(sum(exc.message_dict.values(), [])), status=400)
+    return redirect("person_list")
+
+
+@login_required
+@require_POST
+def fact_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = queries.person_for(request.user, person_id, write=True)
+    form = FactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.fact_create(actor=request.user, person=person, **form.cleaned_data)
+            form = FactForm()
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    person = queries.person_detail(request.user, person.pk)
+    context = {"person": person, "facts_grouped": queries.facts_by_category(person),
+               "fact_form": form}
+    status = 200 if not form.errors else 422
+    if _is_htmx(request):
+        return render(request, "people/_facts.html", context, status=status)
+    return redirect("person_detail", person_id=person.pk) if status == 200 else render(
+        request, "people/person_detail.html", _person_context(request, person, fact_form=form),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def fact_delete(request: HttpRequest, fact_id: int) -> HttpResponse:
+    fact = queries.fact_for(request.user, fact_id, write=True)
+    person_id = fact.person_id
+    services.fact_delete(actor=request.user, fact=fact)
+    if _is_htmx(request):
+        person = queries.person_detail(request.user, person_id)
+        return render(
+            request, "people/_facts.html",
+            {"person": person, "facts_grouped": queries.facts_by_category(person),
+             "fact_form": FactForm()},
+        )
+    return redirect("person_detail", person_id=person_id)
+
+
+@login_required
+@require_POST
+def role_add(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = queries.person_for(request.user, person_id, write=True)
+    form = RoleForm(request.POST, organisations=queries.organisations(request.user))
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        organisation = data.pop("organisation")
+        try:
+            services.role_create(
+                actor=request.user, person=person, organisation=organisation, **data
+            )
+            return redirect("person_detail", person_id=person.pk)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    person = queries.person_detail(request.user, person.pk)
+    return render(
+        request, "people/person_detail.html",
+        _person_context(request, person, role_form=form), status=422,
+    )
+
+
+@login_required
+@require_POST
+def role_delete(request: HttpRequest, role_id: int) -> HttpResponse:
+    role = queries.role_for(request.user, role_id, write=True)
+    person_id = role.person_id
+    services.role_delete(actor=request.user, role=role)
+    return redirect("person_detail", person_id=person_id)
+
+
+@login_required
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    qs = queries.organisations_with_counts(request.user, query=query)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "people/organisation_list.html", {"page": page, "query": query})
+
+
+@login_required
+def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = queries.organisation_for(request.user, organisation_id)
+    roles = queries.organisation_roles(request.user, organisation)
+    return render(
+        request, "people/organisation_detail.html",
+        {"organisation": organisation, "roles": roles},
+    )
+
+
+def _organisation_form_page(request: HttpRequest, organisation: Any) -> HttpResponse:
+    if request.method == "POST":
+        form = OrganisationForm(request.POST)
+        if form.is_valid():
+            try:
+                if organisation is None:
+                    organisation = services.organisation_create(
+                        actor=request.user, **form.cleaned_data
+                    )
+                else:
+                    services.organisation_update(
+                        actor=request.user, organisation=organisation, **form.cleaned_data
+                    )
+                return redirect("organisation_detail", organisation_id=organisation.pk)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+    elif organisation is not None:
+        form = OrganisationForm(
+            initial={name: getattr(organisation, name) for name in OrganisationForm.Meta.fields}
+        )
+    else:
+        form = OrganisationForm()
+    return render(
+        request, "people/organisation_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+@login_required
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    return _organisation_form_page(request, None)
+
+
+@login_required
+def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    return _organisation_form_page(
+        request, queries.organisation_for(request.user, organisation_id, write=True)
+    )
+
+
+@login_required
+@require_POST
+def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    organisation = queries.organisation_for(request.user, organisation_id, write=True)
+    services.organisation_delete(actor=request.user, organisation=organisation)
+    return redirect("organisation_list")
+
