@@ -25,7 +25,10 @@ def clean_topics(topics: Iterable[str] | str | None) -> list[str]:
     """Topics as a list of distinct, trimmed, lowercased words or phrases."""
     if topics is None:
         return []
-    items = topics.split(",") if isinstance(topics, str) else list(topics)
+    if isinstance(topics, str):
+        items = topics.replace("，", ",").replace("、", ",").split(",")
+    else:
+        items = list(topics)
     cleaned: dict[str, None] = {}
     for item in items:
         if not isinstance(item, str):

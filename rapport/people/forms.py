@@ -37,7 +37,8 @@ class PersonForm(forms.ModelForm):
         self.fields["display_name"].help_text = _("Left empty, it is made from the names")
 
     def tag_list(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data.get("tags", "").split(",") if t.strip()]
+        raw = self.cleaned_data.get("tags", "").replace("，", ",").replace("、", ",")
+        return [t.strip() for t in raw.split(",") if t.strip()]
 
     def service_fields(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in PERSON_FORM_FIELDS}
@@ -64,6 +65,8 @@ def channel_rows(formset: Any) -> list[dict[str, Any]]:
 
 
 class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Organisation
         fields = ["name", "name_romanised", "industry", "website", "city", "notes"]

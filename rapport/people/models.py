@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -81,9 +82,18 @@ class Person(models.Model):
     birth_calendar = models.CharField(
         _("birthday calendar"), max_length=5, choices=Calendar.choices, default=Calendar.SOLAR
     )
-    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
-    birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True)
-    birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(9999)],
+    )
+    birth_month = models.PositiveSmallIntegerField(
+        _("birth month"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    birth_day = models.PositiveSmallIntegerField(
+        _("birth day"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+    )
     birth_leap_month = models.BooleanField(_("lunar leap month"), default=False)
 
     how_we_met = models.TextField(_("how we met"), blank=True)
@@ -142,7 +152,8 @@ class Role(models.Model):
     title = models.CharField(_("title"), max_length=150, blank=True)
     is_decision_maker = models.BooleanField(_("decision maker"), default=False)
     influence = models.PositiveSmallIntegerField(
-        _("influence (1-5)"), default=3, help_text=_("1 = little say, 5 = decides")
+        _("influence (1-5)"), default=3, help_text=_("1 = little say, 5 = decides"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     started_on = models.DateField(_("started"), null=True, blank=True)
     ended_on = models.DateField(_("ended"), null=True, blank=True)

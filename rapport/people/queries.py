@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.formats import date_format
 
 from rapport.people import birthdays
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Visibility
@@ -143,6 +144,17 @@ def birthday_of(person: Person) -> birthdays.Birthday | None:
         year=person.birth_year,
         leap_month=person.birth_leap_month,
     )
+
+
+def birthday_label(person: Person) -> str:
+    """'5 June 1980' / '5 June' for a solar birthday, in the active language; lunar ones
+    are labelled in the template from month and day."""
+    if person.birth_month is None or person.birth_day is None:
+        return ""
+    if person.birth_calendar == Person.Calendar.LUNAR:
+        return ""
+    sample = dt.date(person.birth_year or 2000, person.birth_month, person.birth_day)
+    return date_format(sample, "j F Y" if person.birth_year else "j F")
 
 
 def next_birthday(person: Person, today: dt.date) -> dt.date | None:

@@ -89,7 +89,10 @@ def normalise_channel(kind: str, value: str) -> str:
     if kind not in Channel.Kind.values:
         raise ValidationError({"kind": f"unknown channel kind {kind!r}"})
     if kind == Channel.Kind.EMAIL:
-        EmailValidator(message=f"{value!r} is not a valid email address")(value)
+        try:
+            EmailValidator()(value)
+        except ValidationError as exc:
+            raise ValidationError({"value": f"{value!r} is not a valid email address"}) from exc
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
     if kind == Channel.Kind.PHONE:
@@ -104,7 +107,10 @@ def normalise_channel(kind: str, value: str) -> str:
             raise ValidationError({"value": f"{value!r} is not a possible phone number"})
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     if kind in (Channel.Kind.WEBSITE, Channel.Kind.LINKEDIN) and value.startswith("http"):
-        URLValidator(message=f"{value!r} is not a valid address")(value)
+        try:
+            URLValidator()(value)
+        except ValidationError as exc:
+            raise ValidationError({"value": f"{value!r} is not a valid web address"}) from exc
     return value
 
 

@@ -75,6 +75,7 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
         "facts_grouped": queries.facts_by_category(person),
         "timeline": person_timeline(request.user, person),
         "next_birthday": queries.next_birthday(person, today),
+        "birthday_label": queries.birthday_label(person),
         "fact_form": FactForm(),
         "interaction_form": InteractionForm(),
         "role_form": RoleForm(organisations=queries.organisations(request.user)),
@@ -117,7 +118,7 @@ def _person_form_page(request: HttpRequest, person: Person | None) -> HttpRespon
                     )
                 return redirect("person_detail", person_id=person.pk)
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                add_service_errors(form, exc, {"channels": channels})
     elif person is not None:
         initial = {name: getattr(person, name) for name in PersonForm.Meta.fields}
         initial["tags"] = ", ".join(t.name for t in person.tags.all())
