@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
@@ -54,12 +54,28 @@ def on_validation_error(request: HttpRequest, exc: DjangoValidationError) -> Htt
     return _error(request, 422, "; ".join(exc.messages))
 
 
+def _field_name(loc: Any) -> str:
+    """('body', 'payload', 'channels', 1, 'kind') -> 'channels[1].kind', the way the
+    services name a field of a list item, so both kinds of error read alike."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+        parts.pop(0)
+    if parts and parts[0] == "payload":
+        parts.pop(0)
+    name = ""
+    for part in parts:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name
+
+
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
-        errors[".".join(loc) or "body"] = err.get("msg", "invalid")
+        errors[_field_name(err.get("loc", [])) or "body"] = err.get("msg", "invalid")
     field = next(iter(errors), None)
     detail = f"{field}: {errors[field]}" if field else "invalid request"
     return _error(request, 422, detail, field, errors)
@@ -68,6 +84,12 @@ def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResp
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, str(exc) or "Not found")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """E.g. a body that is not JSON: the same error shape as every other error."""
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(AuthenticationError)

@@ -15,6 +15,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
 )
 user_app = typer.Typer(help="Manage users. Example: rapport user add alice --team Acme")
 app.add_typer(user_app, name="user")
@@ -56,7 +57,7 @@ def _migrate(verbose: bool = False) -> None:
 def init(verbose: Annotated[bool, typer.Option(help="Show each migration")] = False) -> None:
     """Create the data folder and bring the database schema up to date.
 
-    Example: RAPPORT_DATA_DIR=~/rapport rapport init
+    Example: rapport init  (with RAPPORT_DATA_DIR=~/rapport-data to choose the folder)
     """
     _setup()
     from django.conf import settings

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
@@ -157,8 +158,18 @@ def role_out(role: Role) -> RoleOut:
     )
 
 
-def person_out(person: Person) -> PersonOut:
-    """The full API view of a person (expects `queries.person_detail`'s prefetches)."""
+def person_out(person: Person, viewer: Any = None) -> PersonOut:
+    """The full API view of a person (expects `queries.person_detail`'s prefetches).
+
+    With a viewer, an introducer the viewer may not see (a colleague's private contact)
+    is left out rather than named."""
+    introducer = person.introduced_by
+    if (
+        introducer is not None
+        and viewer is not None
+        and not queries.visible_people(viewer).filter(pk=introducer.pk).exists()
+    ):
+        introducer = None
     birthday = None
     if person.birth_month and person.birth_day:
         birthday = BirthdayOut(
@@ -173,9 +184,8 @@ def person_out(person: Person) -> PersonOut:
         romanised_name=person.romanised_name, headline=person.headline,
         visibility=person.visibility,  # type: ignore[arg-type]
         owner=person.owner.get_username(), birthday=birthday, how_we_met=person.how_we_met,
-        introduced_by=PersonRef(id=person.introduced_by.pk,
-                                display_name=person.introduced_by.display_name)
-        if person.introduced_by else None,
+        introduced_by=PersonRef(id=introducer.pk, display_name=introducer.display_name)
+        if introducer else None,
         contact_cadence_days=person.contact_cadence_days, notes=person.notes,
         channels=[ChannelSchema(kind=c.kind, value=c.value, label=c.label,  # type: ignore[arg-type]
                                 is_primary=c.is_primary) for c in person.channels.all()],
@@ -194,8 +204,9 @@ class PersonFilters(PageParams):
 
 @router.get("/people", response=PersonPage, summary="List and search people")
 def list_people(request: HttpRequest, filters: Query[PersonFilters]) -> dict[str, Any]:
+    tag = filters.tag.strip().lower() if filters.tag else None  # tags are kept lowercased
     qs = queries.people_search(
-        request.user, query=filters.q, tag=filters.tag, organisation_id=filters.organisation_id
+        request.user, query=filters.q, tag=tag, organisation_id=filters.organisation_id
     )
     rows = queries.people_list_rows(list(qs[filters.offset: filters.offset + filters.limit]))
     items = [
@@ -211,43 +222,59 @@ def list_people(request: HttpRequest, filters: Query[PersonFilters]) -> dict[str
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
-def _person_fields(payload: Schema, *, partial: bool) -> tuple[dict[str, Any], Any, Any]:
+def _referenced(find: Any, request: HttpRequest, pk: int, field: str, *, write: bool = False
+                ) -> Any:
+    """A record named by id in a request body, if the user may see it; else a 422 naming
+    the field (the same answer whether it does not exist or is someone else's)."""
+    try:
+        return find(request.user, pk, write=write)
+    except Http404 as exc:
+        raise ValidationError({field: f"no such {field.removesuffix('_id')}: {pk}"}) from exc
+
+
+def _person_fields(
+    request: HttpRequest, payload: Schema, *, partial: bool
+) -> tuple[dict[str, Any], Any, Any]:
     data = payload.model_dump(exclude_unset=partial)
     channels = data.pop("channels", None)
     tags = data.pop("tags", None)
+    if data.get("introduced_by") is not None:
+        data["introduced_by"] = _referenced(
+            queries.person_for, request, data["introduced_by"], "introduced_by"
+        )
     return data, channels, tags
 
 
 @router.post("/people", response={201: PersonOut}, summary="Create a person")
 def create_person(request: HttpRequest, payload: PersonIn) -> tuple[int, PersonOut]:
-    data, channels, tags = _person_fields(payload, partial=False)
+    data, channels, tags = _person_fields(request, payload, partial=False)
     person = services.person_create(
         actor=request.user, channels=channels or [], tags=tags or [], **data
     )
-    return 201, person_out(queries.person_detail(request.user, person.pk))
+    return 201, person_out(queries.person_detail(request.user, person.pk), request.user)
 
 
 @router.get("/people/{person_id}", response=PersonOut, summary="Read a person")
 def get_person(request: HttpRequest, person_id: int) -> PersonOut:
-    return person_out(queries.person_detail(request.user, person_id))
+    return person_out(queries.person_detail(request.user, person_id), request.user)
 
 
 @router.patch("/people/{person_id}", response=PersonOut, summary="Change some fields of a person")
 def patch_person(request: HttpRequest, person_id: int, payload: PersonPatch) -> PersonOut:
     person = queries.person_for(request.user, person_id, write=True)
-    data, channels, tags = _person_fields(payload, partial=True)
+    data, channels, tags = _person_fields(request, payload, partial=True)
     services.person_update(actor=request.user, person=person, channels=channels, tags=tags, **data)
-    return person_out(queries.person_detail(request.user, person_id))
+    return person_out(queries.person_detail(request.user, person_id), request.user)
 
 
 @router.put("/people/{person_id}", response=PersonOut, summary="Replace a person")
 def put_person(request: HttpRequest, person_id: int, payload: PersonIn) -> PersonOut:
     person = queries.person_for(request.user, person_id, write=True)
-    data, channels, tags = _person_fields(payload, partial=False)
+    data, channels, tags = _person_fields(request, payload, partial=False)
     services.person_update(
         actor=request.user, person=person, channels=channels or [], tags=tags or [], **data
     )
-    return person_out(queries.person_detail(request.user, person_id))
+    return person_out(queries.person_detail(request.user, person_id), request.user)
 
 
 @router.delete("/people/{person_id}", response={204: None}, summary="Delete a person")
@@ -378,8 +405,11 @@ def list_roles(request: HttpRequest, filters: Query[RoleFilters]) -> dict[str, A
 @router.post("/roles", response={201: RoleOut}, tags=["roles"])
 def create_role(request: HttpRequest, payload: RoleIn) -> tuple[int, RoleOut]:
     data = payload.model_dump()
-    person = queries.person_for(request.user, data.pop("person_id"), write=True)
-    organisation = queries.organisation_for(request.user, data.pop("organisation_id"))
+    person = _referenced(queries.person_for, request, data.pop("person_id"), "person_id",
+                         write=True)
+    organisation = _referenced(
+        queries.organisation_for, request, data.pop("organisation_id"), "organisation_id"
+    )
     role = services.role_create(
         actor=request.user, person=person, organisation=organisation, **data
     )
@@ -394,14 +424,14 @@ def get_role(request: HttpRequest, role_id: int) -> RoleOut:
 @router.patch("/roles/{role_id}", response=RoleOut, tags=["roles"])
 def patch_role(request: HttpRequest, role_id: int, payload: RolePatch) -> RoleOut:
     role = queries.role_for(request.user, role_id, write=True)
-    return role_out(
-        services.role_update(actor=request.user, role=role, **payload.model_dump(exclude_unset=True))
-    )
+    fields = payload.model_dump(exclude_unset=True)
+    return role_out(services.role_update(actor=request.user, role=role, **fields))
 
 
 @router.delete("/roles/{role_id}", response={204: None}, tags=["roles"])
 def delete_role(request: HttpRequest, role_id: int) -> tuple[int, None]:
-    services.role_delete(actor=request.user, role=queries.role_for(request.user, role_id, write=True))
+    role = queries.role_for(request.user, role_id, write=True)
+    services.role_delete(actor=request.user, role=role)
     return 204, None
 
 
@@ -459,7 +489,8 @@ def list_facts(request: HttpRequest, filters: Query[FactFilters]) -> dict[str, A
 @router.post("/facts", response={201: FactOut}, tags=["facts"])
 def create_fact(request: HttpRequest, payload: FactIn) -> tuple[int, Fact]:
     data = payload.model_dump()
-    person = queries.person_for(request.user, data.pop("person_id"), write=True)
+    person = _referenced(queries.person_for, request, data.pop("person_id"), "person_id",
+                         write=True)
     return 201, services.fact_create(actor=request.user, person=person, **data)
 
 
@@ -471,10 +502,12 @@ def get_fact(request: HttpRequest, fact_id: int) -> Fact:
 @router.patch("/facts/{fact_id}", response=FactOut, tags=["facts"])
 def patch_fact(request: HttpRequest, fact_id: int, payload: FactPatch) -> Fact:
     fact = queries.fact_for(request.user, fact_id, write=True)
-    return services.fact_update(actor=request.user, fact=fact, **payload.model_dump(exclude_unset=True))
+    fields = payload.model_dump(exclude_unset=True)
+    return services.fact_update(actor=request.user, fact=fact, **fields)
 
 
 @router.delete("/facts/{fact_id}", response={204: None}, tags=["facts"])
 def delete_fact(request: HttpRequest, fact_id: int) -> tuple[int, None]:
-    services.fact_delete(actor=request.user, fact=queries.fact_for(request.user, fact_id, write=True))
+    fact = queries.fact_for(request.user, fact_id, write=True)
+    services.fact_delete(actor=request.user, fact=fact)
     return 204, None

@@ -1,0 +1,122 @@
+"""The `rapport` command, run as a user runs it: a real process on a fresh data folder."""
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+RAPPORT = str(Path(sys.executable).with_name("rapport"))
+
+
+def run(data_dir, *args, check=True, timeout=120):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RAPPORT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["RAPPORT_DATA_DIR"] = str(data_dir)
+    result = subprocess.run([RAPPORT, *args], capture_output=True, text=True, env=env,
+                            timeout=timeout, check=False)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def query(data_dir, sql, *params):
+    with sqlite3.connect(Path(data_dir) / "rapport.sqlite3") as db:
+        return db.execute(sql, params).fetchall()
+
+
+def test_init_creates_the_database_in_the_data_folder(tmp_path):
+    result = run(tmp_path, "init")
+    assert (tmp_path / "rapport.sqlite3").exists()
+    assert "Database ready" in result.stdout
+    assert query(tmp_path, "select count(*) from django_migrations")[0][0] > 10
+
+
+def test_user_add_creates_the_team_and_prints_a_generated_password_once(tmp_path):
+    run(tmp_path, "init")
+    result = run(tmp_path, "user", "add", "dora", "--team", "Dora & Co", "--time-zone",
+                 "Asia/Shanghai")
+    assert "Created user dora in team Dora & Co" in result.stdout
+    assert "Password (shown once):" in result.stdout
+    assert query(tmp_path, "select name from accounts_team") == [("Dora & Co",)]
+    assert query(tmp_path, "select time_zone from accounts_member") == [("Asia/Shanghai",)]
+    again = run(tmp_path, "user", "add", "dora", "--team", "Other", check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_user_add_with_a_password_and_a_bad_time_zone(tmp_path):
+    run(tmp_path, "init")
+    ok = run(tmp_path, "user", "add", "eve", "--team", "T", "--password", "a-long-passphrase")
+    assert "shown once" not in ok.stdout
+    bad = run(tmp_path, "user", "add", "fay", "--team", "T", "--password", "a-long-passphrase",
+              "--time-zone", "Nowhere/Land", check=False)
+    assert bad.returncode == 1 and "time_zone" in bad.stderr
+
+
+def test_token_prints_a_secret_whose_hash_alone_is_stored(tmp_path):
+    import hashlib
+
+    run(tmp_path, "init")
+    run(tmp_path, "user", "add", "gus", "--team", "T", "--password", "a-long-passphrase")
+    secret = run(tmp_path, "token", "gus", "--name", "script").stdout.strip()
+    assert secret.startswith("rpt_") and len(secret) > 40
+    stored = query(tmp_path, "select digest, prefix from accounts_apitoken")
+    assert stored == [(hashlib.sha256(secret.encode()).hexdigest(), secret[:10])]
+    missing = run(tmp_path, "token", "nobody", check=False)
+    assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
+
+
+def test_every_command_has_help_with_an_example():
+    for command in [["init"], ["serve"], ["demo"], ["user", "add"], ["token"]]:
+        result = subprocess.run([RAPPORT, *command, "--help"], capture_output=True, text=True,
+                                check=True)
+        assert "Example: rapport " + command[0] in result.stdout, command
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_demo_loads_a_bilingual_book_and_serves_it(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RAPPORT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["RAPPORT_DATA_DIR"] = str(tmp_path)
+    server = subprocess.Popen([RAPPORT, "demo", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                time.sleep(0.5)
+        else:
+            pytest.fail("the demo server did not answer within 3 minutes")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "Demo login: user alice" in output and "rapport-demo" in output
+    people = query(tmp_path, "select count(*) from people_person")[0][0]
+    organisations = query(tmp_path, "select count(*) from people_organisation")[0][0]
+    assert 300 <= people <= 310 and organisations == 40
+    chinese = query(tmp_path, "select count(*) from people_person where name_order='family_first'")
+    assert 100 < chinese[0][0] < 200
+    span = query(tmp_path, "select julianday(max(occurred_at)) - julianday(min(occurred_at)) "
+                           "from interactions_interaction")[0][0]
+    assert span > 700  # two years of history
+    assert query(tmp_path, "select count(*) from people_fact")[0][0] > 300
+    # Running it again does not load a second book.
+    run(tmp_path, "demo", "--no-serve")
+    assert query(tmp_path, "select count(*) from people_person")[0][0] == people

@@ -1,0 +1,140 @@
+"""Logging interactions: from a person page with htmx, from the log, and what is kept."""
+
+import datetime as dt
+
+from django.urls import reverse
+
+from rapport.interactions.models import Interaction, Participation
+from rapport.interactions.services import interaction_create, interaction_delete
+from rapport.people.models import Person
+from tests.conftest import SHANGHAI, client_for
+
+
+def _form(**overrides):
+    data = {
+        "kind": "call", "occurred_at": "2026-11-20T15:30", "duration_minutes": "20",
+        "initiated_by": "us", "focus": "personal", "topics_text": "golf, 孩子教育，Travel",
+        "summary": "Asked about the golf trip", "notes": "She **loved** Hainan",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_logging_from_the_person_page_returns_the_new_timeline(book, alice):
+    web = client_for(alice)
+    response = web.post(
+        reverse("person_interaction_add", args=[book["wang"].pk]), _form(),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "Asked about the golf trip" in response.text
+    assert "Quarterly review" in response.text  # the older entry is still there, below
+    assert response.text.index("Asked about the golf trip") < response.text.index("Quarterly review")
+    assert "<strong>loved</strong>" in response.text
+    interaction = Interaction.objects.get(summary="Asked about the golf trip")
+    assert interaction.topics == ["golf", "孩子教育", "travel"]
+    assert interaction.focus == "personal" and interaction.initiated_by == "us"
+    assert list(interaction.participants.all()) == [book["wang"]]
+
+
+def test_the_time_typed_is_read_in_the_users_time_zone(book, alice):
+    member = alice.member
+    member.time_zone = "Asia/Shanghai"
+    member.save()
+    client_for(alice).post(reverse("person_interaction_add", args=[book["wang"].pk]), _form())
+    interaction = Interaction.objects.get(summary="Asked about the golf trip")
+    assert interaction.occurred_at == dt.datetime(2026, 11, 20, 7, 30, tzinfo=dt.UTC)
+
+
+def test_times_are_shown_in_each_users_time_zone(book, alice, bob):
+    alice.member.time_zone = "Asia/Shanghai"
+    alice.member.save()
+    bob.member.time_zone = "Europe/London"
+    bob.member.save()
+    url = reverse("person_detail", args=[book["wang"].pk])
+    # The meeting was at 10:00 in Shanghai, 02:00 in London.
+    assert "2 Nov 2026 10:00" in client_for(alice).get(url).text
+    assert "2 Nov 2026 02:00" in client_for(bob).get(url).text
+
+
+def test_a_logging_error_is_shown_and_nothing_is_saved(book, alice):
+    before = Interaction.objects.count()
+    response = client_for(alice).post(
+        reverse("person_interaction_add", args=[book["wang"].pk]), _form(summary="", kind="fax"),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 422
+    assert "This field is required" in response.text
+    assert "Select a valid choice" in response.text
+    assert Interaction.objects.count() == before
+
+
+def test_notes_are_sanitised_against_scripts(book, alice):
+    evil = '<script>alert(1)</script><img src=x onerror="alert(2)"> [x](javascript:alert(3)) ok'
+    client_for(alice).post(
+        reverse("person_interaction_add", args=[book["wang"].pk]), _form(notes=evil)
+    )
+    page = client_for(alice).get(reverse("person_detail", args=[book["wang"].pk])).text
+    assert "<script>alert(1)" not in page
+    assert "onerror" not in page
+    assert "javascript:alert" not in page
+    assert "ok" in Interaction.objects.get(summary="Asked about the golf trip").notes_html
+
+
+def test_logging_with_several_people_from_the_log_page(book, alice):
+    web = client_for(alice)
+    page = web.get(reverse("interaction_create"), {"person": book["wang"].pk})
+    assert "王小明" in page.text
+    response = web.post(
+        reverse("interaction_create"),
+        {**_form(kind="meal", summary="Dinner with both"),
+         "participant_ids": [book["wang"].pk, book["anna"].pk]},
+    )
+    assert response.status_code == 302
+    meal = Interaction.objects.get(summary="Dinner with both")
+    assert set(meal.participants.all()) == {book["wang"], book["anna"]}
+
+
+def test_an_interaction_needs_someone_in_it(alice):
+    response = client_for(alice).post(reverse("interaction_create"), _form())
+    assert response.status_code == 422
+    assert "an interaction needs at least one person" in response.text
+
+
+def test_the_log_filters_by_kind_focus_and_topic(book, alice):
+    web = client_for(alice)
+    assert "Quarterly review" in web.get(reverse("interaction_list"), {"kind": "meeting"}).text
+    assert "Quarterly review" not in web.get(reverse("interaction_list"), {"kind": "call"}).text
+    assert "Quarterly review" in web.get(reverse("interaction_list"), {"topic": "golf"}).text
+    assert "Quarterly review" not in web.get(reverse("interaction_list"), {"focus": "ours"}).text
+
+
+def test_last_contact_follows_the_newest_interaction(book, alice):
+    wang = book["wang"]
+    later = dt.datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI)
+    newer = interaction_create(actor=alice, participants=[wang], kind="call", occurred_at=later,
+                               summary="Follow-up")
+    wang.refresh_from_db()
+    assert wang.last_interaction_at == later
+    interaction_delete(actor=alice, interaction=newer)
+    wang.refresh_from_db()
+    assert wang.last_interaction_at == book["meeting"].occurred_at
+
+
+def test_an_interaction_with_a_private_contact_is_private_to_its_author(book, alice, bob):
+    call = interaction_create(
+        actor=alice, participants=[book["wang"], book["alices_secret"]], kind="call",
+        occurred_at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC), summary="Three-way call",
+    )
+    assert call.visibility == "private"
+    assert "Three-way call" in client_for(alice).get(reverse("interaction_list")).text
+    assert "Three-way call" not in client_for(bob).get(reverse("interaction_list")).text
+    # Bob still sees Wang's page, just not the private call on it.
+    page = client_for(bob).get(reverse("person_detail", args=[book["wang"].pk])).text
+    assert "Quarterly review" in page and "Three-way call" not in page
+
+
+def test_participations_copy_the_time_for_the_timeline_index(book):
+    rows = Participation.objects.filter(interaction=book["meeting"])
+    assert {r.occurred_at for r in rows} == {book["meeting"].occurred_at}
+    assert Person.objects.filter(participations__interaction=book["meeting"]).count() == 2
