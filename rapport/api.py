@@ -29,7 +29,7 @@ api = NinjaAPI(
     description=(
         "People, organisations, roles, common-ground facts and interactions of your team. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
-        "Errors are JSON: `{\"detail\": message, \"field\": name}`."
+        'Errors are JSON: `{"detail": message, "field": name}`.'
     ),
     auth=BearerToken(),
     urls_namespace="api-v1",
@@ -37,8 +37,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, detail: str, field: str | None = None,
-           errors: Any = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, detail: str, field: str | None = None, errors: Any = None
+) -> HttpResponse:
     body: dict[str, Any] = {"detail": detail, "field": field}
     if errors is not None:
         body["errors"] = errors

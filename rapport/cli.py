@@ -125,7 +125,8 @@ def demo(
                 "interactions": bar.add_task("interactions", total=book.interactions),
             }
             demo_book.generate(
-                size=book, team_name=team_name,
+                size=book,
+                team_name=team_name,
                 progress=lambda step, n: bar.advance(tasks[step], n),
             )
     console.print(
@@ -138,8 +139,11 @@ def demo(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description:>14}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description:>14}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 
@@ -166,8 +170,13 @@ def user_add(
 
     try:
         user, generated = services.user_add(
-            username=username, team_name=team, password=password, email=email,
-            display_name=name, language=language, time_zone=time_zone,
+            username=username,
+            team_name=team,
+            password=password,
+            email=email,
+            display_name=name,
+            language=language,
+            time_zone=time_zone,
         )
     except ValidationError as exc:
         _fail(_validation_message(exc))

@@ -83,24 +83,31 @@ def _person_names(rng: random.Random) -> dict[str, str]:
     if rng.random() < 0.5:
         family = rng.choice(w.CN_FAMILY)
         given = rng.choice(w.CN_GIVEN)
-        pinyin = searchkey.pinyin_forms(family)[1].title() + " " + "".join(
-            searchkey.pinyin_forms(given)[0]
-        ).title()
+        pinyin = (
+            searchkey.pinyin_forms(family)[1].title()
+            + " "
+            + "".join(searchkey.pinyin_forms(given)[0]).title()
+        )
         return {
-            "given_name": given, "family_name": family, "name_order": "family_first",
+            "given_name": given,
+            "family_name": family,
+            "name_order": "family_first",
             "display_name": display_name_for(given, family, "family_first"),
             "romanised_name": pinyin,
         }
     given = rng.choice(w.EN_GIVEN)
     family = rng.choice(w.EN_FAMILY)
     return {
-        "given_name": given, "family_name": family, "name_order": "given_first",
-        "display_name": display_name_for(given, family, "given_first"), "romanised_name": "",
+        "given_name": given,
+        "family_name": family,
+        "name_order": "given_first",
+        "display_name": display_name_for(given, family, "given_first"),
+        "romanised_name": "",
     }
 
 
 def _email_local(names: dict[str, str], index: int) -> str:
-    base = (names["romanised_name"] or f"{names['given_name']} {names['family_name']}")
+    base = names["romanised_name"] or f"{names['given_name']} {names['family_name']}"
     ascii_only = searchkey.fold(base).encode("ascii", "ignore").decode()
     return ".".join(ascii_only.replace("'", "").split()) + str(index)
 
@@ -113,8 +120,11 @@ def ensure_team(team_name: str, usernames: list[str], password: str) -> tuple[Te
         user = User.objects.filter(username=username).first()
         if user is None:
             user, _ = user_add(
-                username=username, team_name=team_name, password=password,
-                email=f"{username}@example.com", display_name=username.title(),
+                username=username,
+                team_name=team_name,
+                password=password,
+                email=f"{username}@example.com",
+                display_name=username.title(),
             )
         users.append(user)
     team = Team.objects.get(name=team_name)
@@ -144,8 +154,7 @@ def generate(
     orgs: list[Organisation] = []
     for batch in _batches(
         (
-            Organisation(team=team, name=n, name_romanised=r, industry=i,
-                         city=rng.choice(w.CITIES))
+            Organisation(team=team, name=n, name_romanised=r, industry=i, city=rng.choice(w.CITIES))
             for n, r, i in (_org_name(rng, taken) for _ in range(size.organisations))
         )
     ):
@@ -165,11 +174,14 @@ def generate(
             names = _person_names(rng)
             owner = rng.choice(users)
             person = Person(
-                team=team, owner=owner, **names,
+                team=team,
+                owner=owner,
+                **names,
                 visibility="private" if rng.random() < 0.08 else "team",
                 headline="",
                 how_we_met=rng.choice(w.HOW_WE_MET) if rng.random() < 0.5 else "",
-                contact_cadence_days=rng.choice([14, 30, 30, 60, 90]) if rng.random() < 0.3
+                contact_cadence_days=rng.choice([14, 30, 30, 60, 90])
+                if rng.random() < 0.3
                 else None,
             )
             if rng.random() < 0.7:
@@ -180,51 +192,83 @@ def generate(
                 person.birth_year = rng.randint(1955, 1998) if rng.random() < 0.5 else None
             current = rng.choice(orgs)
             title, decides = rng.choice(w.TITLES)
-            roles = [(current, title, decides, None)]
+            roles: list[tuple[Organisation, str, bool, dt.date | None]] = [
+                (current, title, decides, None)
+            ]
             if rng.random() < 0.2:
                 past = rng.choice(orgs)
                 if past.pk != current.pk:
-                    roles.append((past, rng.choice(w.TITLES)[0], False,
-                                  (now - dt.timedelta(days=rng.randint(200, 3000))).date()))
+                    roles.append(
+                        (
+                            past,
+                            rng.choice(w.TITLES)[0],
+                            False,
+                            (now - dt.timedelta(days=rng.randint(200, 3000))).date(),
+                        )
+                    )
             person.headline = f"{title}, {current.name}"
             channels = []
             if rng.random() < 0.9:
                 channels.append(("email", f"{_email_local(names, index)}@example.com"))
             if rng.random() < 0.8:
                 prefix = "+86 138" if names["name_order"] == "family_first" else "+44 7700"
-                channels.append(("phone", f"{prefix} {rng.randint(1000, 9999)} {index % 10000:04d}"))
+                channels.append(
+                    ("phone", f"{prefix} {rng.randint(1000, 9999)} {index % 10000:04d}")
+                )
             if names["name_order"] == "family_first" and rng.random() < 0.7:
                 channels.append(("wechat", f"wx_{_email_local(names, index)}"))
             if rng.random() < 0.4:
-                channels.append(("linkedin", f"https://www.linkedin.com/in/{_email_local(names, index)}"))
+                channels.append(
+                    ("linkedin", f"https://www.linkedin.com/in/{_email_local(names, index)}")
+                )
             my_tags = rng.sample(tags, k=rng.choice([0, 0, 1, 1, 2]))
             person.search_text = searchkey.build(
-                names=[person.display_name, person.given_name, person.family_name,
-                       person.romanised_name],
+                names=[
+                    person.display_name,
+                    person.given_name,
+                    person.family_name,
+                    person.romanised_name,
+                ],
                 emails=[v for k, v in channels if k == "email"],
                 phones=[v for k, v in channels if k == "phone"],
                 others=[v for k, v in channels if k == "wechat"]
-                + [o.name for o, *_ in roles] + [o.name_romanised for o, *_ in roles]
+                + [o.name for o, *_ in roles]
+                + [o.name_romanised for o, *_ in roles]
                 + [t.name for t in my_tags],
             )
             rows.append(person)
             extras.append((roles, channels, my_tags))
         created = Person.objects.bulk_create(rows)
-        channel_rows, role_rows, fact_rows, tag_rows = [], [], [], []
+        channel_rows: list[Channel] = []
+        role_rows: list[Role] = []
+        fact_rows: list[Fact] = []
+        tag_rows: list[Any] = []
         for person, (roles, channels, my_tags) in zip(created, extras, strict=True):
             for n, (kind, value) in enumerate(channels):
-                channel_rows.append(Channel(person=person, kind=kind, value=value, is_primary=n < 2))
+                channel_rows.append(
+                    Channel(person=person, kind=kind, value=value, is_primary=n < 2)
+                )
             for org, title, decides, ended in roles:
-                role_rows.append(Role(
-                    person=person, organisation=org, title=title, is_decision_maker=decides,
-                    influence=5 if decides else rng.randint(1, 4), ended_on=ended,
-                ))
+                role_rows.append(
+                    Role(
+                        person=person,
+                        organisation=org,
+                        title=title,
+                        is_decision_maker=decides,
+                        influence=5 if decides else rng.randint(1, 4),
+                        ended_on=ended,
+                    )
+                )
             for category in rng.sample(list(w.FACTS), k=rng.choice([0, 1, 2, 3, 4, 6])):
-                fact_rows.append(Fact(
-                    person=person, category=category, value=rng.choice(w.FACTS[category]),
-                    learned_how=rng.choice(["over lunch", "on a call", "微信聊天", ""]),
-                    created_by=person.owner,
-                ))
+                fact_rows.append(
+                    Fact(
+                        person=person,
+                        category=category,
+                        value=rng.choice(w.FACTS[category]),
+                        learned_how=rng.choice(["over lunch", "on a call", "微信聊天", ""]),
+                        created_by=person.owner,
+                    )
+                )
             tag_rows.extend(Person.tags.through(person_id=person.pk, tag_id=t.pk) for t in my_tags)
         Channel.objects.bulk_create(channel_rows)
         Role.objects.bulk_create(role_rows)
@@ -251,14 +295,18 @@ def generate(
     for batch_start in range(0, size.interactions, BATCH):
         count = min(BATCH, size.interactions - batch_start)
         chosen = rng.choices(people, weights=weights, k=count)
-        rows, who = [], []
+        interaction_rows: list[Interaction] = []
+        who: list[list[Person]] = []
         for person in chosen:
             kind = rng.choice(kinds)
             when = start + dt.timedelta(seconds=rng.randint(0, size.days * 86_400))
             owner = person.owner if rng.random() < 0.8 else rng.choice(users)
             note = rng.choice(w.NOTES)
-            others = [p for p in rng.sample(people, k=rng.choice([0, 0, 0, 1, 2]))
-                      if p.visibility == "team"]
+            others = [
+                p
+                for p in rng.sample(people, k=rng.choice([0, 0, 0, 1, 2]))
+                if p.visibility == "team"
+            ]
             participants = {person.pk: person, **{p.pk: p for p in others}}
             me = next((m.person for m in members if m.user_id == owner.pk), None)
             if me is not None:
@@ -266,19 +314,26 @@ def generate(
             private = any(p.visibility == "private" for p in participants.values())
             if private:
                 owner = person.owner
-            rows.append(Interaction(
-                team=team, owner=owner, visibility="private" if private else "team",
-                kind=kind, occurred_at=when,
-                duration_minutes=rng.choice([15, 30, 45, 60, 90]) if kind in
-                ("meeting", "call", "video", "meal") else None,
-                initiated_by="us" if rng.random() < 0.55 else "them",
-                focus=rng.choice(focuses),
-                topics=rng.sample(w.TOPICS, k=rng.choice([0, 1, 1, 2, 3])),
-                summary=rng.choice(w.SUMMARIES[kind]), notes=note,
-                notes_html=render_markdown(note) if note else "",
-            ))
+            interaction_rows.append(
+                Interaction(
+                    team=team,
+                    owner=owner,
+                    visibility="private" if private else "team",
+                    kind=kind,
+                    occurred_at=when,
+                    duration_minutes=rng.choice([15, 30, 45, 60, 90])
+                    if kind in ("meeting", "call", "video", "meal")
+                    else None,
+                    initiated_by="us" if rng.random() < 0.55 else "them",
+                    focus=rng.choice(focuses),
+                    topics=rng.sample(w.TOPICS, k=rng.choice([0, 1, 1, 2, 3])),
+                    summary=rng.choice(w.SUMMARIES[kind]),
+                    notes=note,
+                    notes_html=render_markdown(note) if note else "",
+                )
+            )
             who.append(list(participants.values()))
-        created_interactions = Interaction.objects.bulk_create(rows)
+        created_interactions = Interaction.objects.bulk_create(interaction_rows)
         Participation.objects.bulk_create(
             Participation(interaction=i, person=p, occurred_at=i.occurred_at)
             for i, ps in zip(created_interactions, who, strict=True)
@@ -286,12 +341,19 @@ def generate(
         )
         report("interactions", count)
 
-    latest = Participation.objects.filter(person=OuterRef("pk")).values("person").annotate(
-        m=Max("occurred_at")
-    ).values("m")
+    latest = (
+        Participation.objects.filter(person=OuterRef("pk"))
+        .values("person")
+        .annotate(m=Max("occurred_at"))
+        .values("m")
+    )
     Person.objects.filter(team=team).update(last_interaction_at=Subquery(latest))
     audit_record(
-        actor=users[0], team=team, action="demo.load", object_type="team", summary=(
+        actor=users[0],
+        team=team,
+        action="demo.load",
+        object_type="team",
+        summary=(
             f"generated {size.people} people, {size.organisations} organisations, "
             f"{size.interactions} interactions"
         ),

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +32,7 @@ if _secret is None:
             key_file.write_text(_secret)
             key_file.chmod(0o600)
     else:
-        _secret = "insecure-development-key-" + "x" * 30  # noqa: S105 - debug/test only
+        _secret = "insecure-development-key-" + "x" * 30
 if len(_secret) < 32:
     raise ImproperlyConfigured("RAPPORT_SECRET_KEY must be at least 32 characters long")
 SECRET_KEY = _secret
@@ -173,5 +174,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-NINJA_PAGINATION_PER_PAGE = 50
-RAPPORT_PAGE_SIZE = 50
+# Phone numbers typed without +country code are read as numbers of this region
+# (ISO 3166 code such as CN, GB, US); unset, a country code is required.
+RAPPORT_PHONE_REGION = (env_str("RAPPORT_PHONE_REGION") or "").upper() or None
+if RAPPORT_PHONE_REGION and RAPPORT_PHONE_REGION not in phonenumbers.SUPPORTED_REGIONS:
+    raise ImproperlyConfigured(
+        f"RAPPORT_PHONE_REGION {RAPPORT_PHONE_REGION!r} is not a region code"
+    )

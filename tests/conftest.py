@@ -19,8 +19,13 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def make_user(username: str, team: str, **extra: Any) -> Any:
-    user, _ = user_add(username=username, team_name=team, password=PASSWORD,
-                       email=f"{username}@example.com", **extra)
+    user, _ = user_add(
+        username=username,
+        team_name=team,
+        password=PASSWORD,
+        email=f"{username}@example.com",
+        **extra,
+    )
     return user
 
 
@@ -53,13 +58,21 @@ def api_for(user: Any) -> Client:
 @pytest.fixture
 def book(alice: Any, bob: Any, charlie: Any) -> dict[str, Any]:
     """A small book: Alice's shared and private clients, Bob's private one, Charlie's."""
-    huawei = organisation_create(actor=alice, name="华为技术", name_romanised="Huawei",
-                                 industry="Technology")
+    huawei = organisation_create(
+        actor=alice, name="华为技术", name_romanised="Huawei", industry="Technology"
+    )
     northwind = organisation_create(actor=alice, name="Northwind Logistics")
     wang = person_create(
-        actor=alice, given_name="小明", family_name="王", name_order="family_first",
-        romanised_name="Wang Xiaoming", birth_calendar="lunar", birth_month=8, birth_day=15,
-        how_we_met="Alumni dinner in Shanghai", contact_cadence_days=30,
+        actor=alice,
+        given_name="小明",
+        family_name="王",
+        name_order="family_first",
+        romanised_name="Wang Xiaoming",
+        birth_calendar="lunar",
+        birth_month=8,
+        birth_day=15,
+        how_we_met="Alumni dinner in Shanghai",
+        contact_cadence_days=30,
         channels=[
             {"kind": "email", "value": "xiaoming.wang@huawei.example"},
             {"kind": "phone", "value": "+86 138 0013 8000"},
@@ -67,42 +80,76 @@ def book(alice: Any, bob: Any, charlie: Any) -> dict[str, Any]:
         ],
         tags=["vip"],
     )
-    role_create(actor=alice, person=wang, organisation=huawei, title="CFO",
-                is_decision_maker=True, influence=5)
+    role_create(
+        actor=alice,
+        person=wang,
+        organisation=huawei,
+        title="CFO",
+        is_decision_maker=True,
+        influence=5,
+    )
     anna = person_create(
-        actor=alice, given_name="Anna", family_name="Lee", birth_month=2, birth_day=29,
-        introduced_by=wang.pk, channels=[{"kind": "email", "value": "anna@northwind.example"}],
+        actor=alice,
+        given_name="Anna",
+        family_name="Lee",
+        birth_month=2,
+        birth_day=29,
+        introduced_by=wang.pk,
+        channels=[{"kind": "email", "value": "anna@northwind.example"}],
     )
     role_create(actor=alice, person=anna, organisation=northwind, title="Head of Procurement")
-    alices_secret = person_create(actor=alice, display_name="Alice's Private Contact",
-                                  visibility="private")
-    bobs_secret = person_create(actor=bob, display_name="Bob's Private Contact",
-                                visibility="private")
-    charlies = person_create(actor=charlie, display_name="Charlie's Client",
-                             channels=[{"kind": "email", "value": "client@charlie.example"}])
+    alices_secret = person_create(
+        actor=alice, display_name="Alice's Private Contact", visibility="private"
+    )
+    bobs_secret = person_create(
+        actor=bob, display_name="Bob's Private Contact", visibility="private"
+    )
+    charlies = person_create(
+        actor=charlie,
+        display_name="Charlie's Client",
+        channels=[{"kind": "email", "value": "client@charlie.example"}],
+    )
     charlies_org = organisation_create(actor=charlie, name="Charlie Holdings")
     fact = fact_create(actor=alice, person=wang, category="hobby", value="Calligraphy")
-    charlies_fact = fact_create(actor=charlie, person=charlies, category="food",
-                                value="Dim sum")
+    charlies_fact = fact_create(actor=charlie, person=charlies, category="food", value="Dim sum")
     meeting = interaction_create(
-        actor=alice, participants=[wang, anna], kind="meeting",
+        actor=alice,
+        participants=[wang, anna],
+        kind="meeting",
         occurred_at=dt.datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI),
-        summary="Quarterly review", focus="client", initiated_by="them",
-        topics=["renewal", "Golf"], notes="Wants **two** options",
+        summary="Quarterly review",
+        focus="client",
+        initiated_by="them",
+        topics=["renewal", "Golf"],
+        notes="Wants **two** options",
     )
     charlies_call = interaction_create(
-        actor=charlie, participants=[charlies], kind="call",
-        occurred_at=dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC), summary="Charlie's call",
+        actor=charlie,
+        participants=[charlies],
+        kind="call",
+        occurred_at=dt.datetime(2026, 11, 3, 9, 0, tzinfo=dt.UTC),
+        summary="Charlie's call",
     )
     bobs_private_call = interaction_create(
-        actor=bob, participants=[bobs_secret], kind="call",
-        occurred_at=dt.datetime(2026, 11, 4, 9, 0, tzinfo=dt.UTC), summary="Bob's secret call",
+        actor=bob,
+        participants=[bobs_secret],
+        kind="call",
+        occurred_at=dt.datetime(2026, 11, 4, 9, 0, tzinfo=dt.UTC),
+        summary="Bob's secret call",
     )
     return {
-        "huawei": huawei, "northwind": northwind, "wang": wang, "anna": anna,
-        "alices_secret": alices_secret, "bobs_secret": bobs_secret, "charlies": charlies,
-        "charlies_org": charlies_org, "fact": fact, "charlies_fact": charlies_fact,
-        "meeting": meeting, "charlies_call": charlies_call,
+        "huawei": huawei,
+        "northwind": northwind,
+        "wang": wang,
+        "anna": anna,
+        "alices_secret": alices_secret,
+        "bobs_secret": bobs_secret,
+        "charlies": charlies,
+        "charlies_org": charlies_org,
+        "fact": fact,
+        "charlies_fact": charlies_fact,
+        "meeting": meeting,
+        "charlies_call": charlies_call,
         "bobs_private_call": bobs_private_call,
         "charlies_role": role_create(actor=charlie, person=charlies, organisation=charlies_org),
     }

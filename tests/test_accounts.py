@@ -16,8 +16,9 @@ from tests.conftest import PASSWORD, client_for
 
 def test_signing_in_leads_to_the_dashboard(alice):
     client = Client()
-    response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD},
-                           follow=True)
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("dashboard")
     assert "Good to see you" in response.text
 
@@ -101,8 +102,14 @@ def test_nobody_can_revoke_someone_elses_token(alice, bob):
 
 def test_every_write_is_in_the_audit_log_with_who_and_what(book, alice):
     actions = set(AuditEntry.objects.values_list("action", flat=True))
-    assert {"user.add", "person.create", "organisation.create", "role.create", "fact.create",
-            "interaction.create"} <= actions
+    assert {
+        "user.add",
+        "person.create",
+        "organisation.create",
+        "role.create",
+        "fact.create",
+        "interaction.create",
+    } <= actions
     entry = AuditEntry.objects.filter(action="fact.create", actor=alice).first()
     assert entry is not None and entry.at is not None
     page = client_for(alice).get(reverse("audit_log")).text
@@ -131,10 +138,16 @@ def _settings_in_subprocess(**env):
     full = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
     full.update(env)
     return subprocess.run(
-        [sys.executable, "-c",
-         "import rapport.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
-         "s.DEBUG, s.DATABASES['default']['ENGINE'])"],
-        capture_output=True, text=True, env=full, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import rapport.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+            "s.DEBUG, s.DATABASES['default']['ENGINE'])",
+        ],
+        capture_output=True,
+        text=True,
+        env=full,
+        check=False,
     )
 
 

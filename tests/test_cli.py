@@ -15,11 +15,15 @@ RAPPORT = str(Path(sys.executable).with_name("rapport"))
 
 
 def run(data_dir, *args, check=True, timeout=120):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("RAPPORT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RAPPORT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
     env["RAPPORT_DATA_DIR"] = str(data_dir)
-    result = subprocess.run([RAPPORT, *args], capture_output=True, text=True, env=env,
-                            timeout=timeout, check=False)
+    result = subprocess.run(
+        [RAPPORT, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -39,8 +43,9 @@ def test_init_creates_the_database_in_the_data_folder(tmp_path):
 
 def test_user_add_creates_the_team_and_prints_a_generated_password_once(tmp_path):
     run(tmp_path, "init")
-    result = run(tmp_path, "user", "add", "dora", "--team", "Dora & Co", "--time-zone",
-                 "Asia/Shanghai")
+    result = run(
+        tmp_path, "user", "add", "dora", "--team", "Dora & Co", "--time-zone", "Asia/Shanghai"
+    )
     assert "Created user dora in team Dora & Co" in result.stdout
     assert "Password (shown once):" in result.stdout
     assert query(tmp_path, "select name from accounts_team") == [("Dora & Co",)]
@@ -53,8 +58,19 @@ def test_user_add_with_a_password_and_a_bad_time_zone(tmp_path):
     run(tmp_path, "init")
     ok = run(tmp_path, "user", "add", "eve", "--team", "T", "--password", "a-long-passphrase")
     assert "shown once" not in ok.stdout
-    bad = run(tmp_path, "user", "add", "fay", "--team", "T", "--password", "a-long-passphrase",
-              "--time-zone", "Nowhere/Land", check=False)
+    bad = run(
+        tmp_path,
+        "user",
+        "add",
+        "fay",
+        "--team",
+        "T",
+        "--password",
+        "a-long-passphrase",
+        "--time-zone",
+        "Nowhere/Land",
+        check=False,
+    )
     assert bad.returncode == 1 and "time_zone" in bad.stderr
 
 
@@ -73,8 +89,9 @@ def test_token_prints_a_secret_whose_hash_alone_is_stored(tmp_path):
 
 def test_every_command_has_help_with_an_example():
     for command in [["init"], ["serve"], ["demo"], ["user", "add"], ["token"]]:
-        result = subprocess.run([RAPPORT, *command, "--help"], capture_output=True, text=True,
-                                check=True)
+        result = subprocess.run(
+            [RAPPORT, *command, "--help"], capture_output=True, text=True, check=True
+        )
         assert "Example: rapport " + command[0] in result.stdout, command
 
 
@@ -87,11 +104,19 @@ def _free_port():
 @pytest.mark.slow
 def test_demo_loads_a_bilingual_book_and_serves_it(tmp_path):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("RAPPORT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("RAPPORT_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
     env["RAPPORT_DATA_DIR"] = str(tmp_path)
-    server = subprocess.Popen([RAPPORT, "demo", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [RAPPORT, "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -113,8 +138,11 @@ def test_demo_loads_a_bilingual_book_and_serves_it(tmp_path):
     assert 300 <= people <= 310 and organisations == 40
     chinese = query(tmp_path, "select count(*) from people_person where name_order='family_first'")
     assert 100 < chinese[0][0] < 200
-    span = query(tmp_path, "select julianday(max(occurred_at)) - julianday(min(occurred_at)) "
-                           "from interactions_interaction")[0][0]
+    span = query(
+        tmp_path,
+        "select julianday(max(occurred_at)) - julianday(min(occurred_at)) "
+        "from interactions_interaction",
+    )[0][0]
     assert span > 700  # two years of history
     assert query(tmp_path, "select count(*) from people_fact")[0][0] > 300
     # Running it again does not load a second book.

@@ -12,9 +12,14 @@ from tests.conftest import SHANGHAI, client_for
 
 def _form(**overrides):
     data = {
-        "kind": "call", "occurred_at": "2026-11-20T15:30", "duration_minutes": "20",
-        "initiated_by": "us", "focus": "personal", "topics_text": "golf, 孩子教育，Travel",
-        "summary": "Asked about the golf trip", "notes": "She **loved** Hainan",
+        "kind": "call",
+        "occurred_at": "2026-11-20T15:30",
+        "duration_minutes": "20",
+        "initiated_by": "us",
+        "focus": "personal",
+        "topics_text": "golf, 孩子教育，Travel",
+        "summary": "Asked about the golf trip",
+        "notes": "She **loved** Hainan",
     }
     data.update(overrides)
     return data
@@ -23,13 +28,16 @@ def _form(**overrides):
 def test_logging_from_the_person_page_returns_the_new_timeline(book, alice):
     web = client_for(alice)
     response = web.post(
-        reverse("person_interaction_add", args=[book["wang"].pk]), _form(),
+        reverse("person_interaction_add", args=[book["wang"].pk]),
+        _form(),
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     assert "Asked about the golf trip" in response.text
     assert "Quarterly review" in response.text  # the older entry is still there, below
-    assert response.text.index("Asked about the golf trip") < response.text.index("Quarterly review")
+    assert response.text.index("Asked about the golf trip") < response.text.index(
+        "Quarterly review"
+    )
     assert "<strong>loved</strong>" in response.text
     interaction = Interaction.objects.get(summary="Asked about the golf trip")
     assert interaction.topics == ["golf", "孩子教育", "travel"]
@@ -60,7 +68,8 @@ def test_times_are_shown_in_each_users_time_zone(book, alice, bob):
 def test_a_logging_error_is_shown_and_nothing_is_saved(book, alice):
     before = Interaction.objects.count()
     response = client_for(alice).post(
-        reverse("person_interaction_add", args=[book["wang"].pk]), _form(summary="", kind="fax"),
+        reverse("person_interaction_add", args=[book["wang"].pk]),
+        _form(summary="", kind="fax"),
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
@@ -87,8 +96,10 @@ def test_logging_with_several_people_from_the_log_page(book, alice):
     assert "王小明" in page.text
     response = web.post(
         reverse("interaction_create"),
-        {**_form(kind="meal", summary="Dinner with both"),
-         "participant_ids": [book["wang"].pk, book["anna"].pk]},
+        {
+            **_form(kind="meal", summary="Dinner with both"),
+            "participant_ids": [book["wang"].pk, book["anna"].pk],
+        },
     )
     assert response.status_code == 302
     meal = Interaction.objects.get(summary="Dinner with both")
@@ -112,8 +123,9 @@ def test_the_log_filters_by_kind_focus_and_topic(book, alice):
 def test_last_contact_follows_the_newest_interaction(book, alice):
     wang = book["wang"]
     later = dt.datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI)
-    newer = interaction_create(actor=alice, participants=[wang], kind="call", occurred_at=later,
-                               summary="Follow-up")
+    newer = interaction_create(
+        actor=alice, participants=[wang], kind="call", occurred_at=later, summary="Follow-up"
+    )
     wang.refresh_from_db()
     assert wang.last_interaction_at == later
     interaction_delete(actor=alice, interaction=newer)
@@ -123,8 +135,11 @@ def test_last_contact_follows_the_newest_interaction(book, alice):
 
 def test_an_interaction_with_a_private_contact_is_private_to_its_author(book, alice, bob):
     call = interaction_create(
-        actor=alice, participants=[book["wang"], book["alices_secret"]], kind="call",
-        occurred_at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC), summary="Three-way call",
+        actor=alice,
+        participants=[book["wang"], book["alices_secret"]],
+        kind="call",
+        occurred_at=dt.datetime(2026, 11, 5, tzinfo=dt.UTC),
+        summary="Three-way call",
     )
     assert call.visibility == "private"
     assert "Three-way call" in client_for(alice).get(reverse("interaction_list")).text

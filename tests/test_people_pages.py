@@ -18,8 +18,20 @@ def web(alice):
 
 @pytest.mark.parametrize(
     "query",
-    ["王小明", "小明", "xiaoming", "Wang Xiaoming", "wxm", "huawei.example", "13800138000",
-     "138-0013-8000", "华为", "Huawei", "vip", "WX_WANGXM"],
+    [
+        "王小明",
+        "小明",
+        "xiaoming",
+        "Wang Xiaoming",
+        "wxm",
+        "huawei.example",
+        "13800138000",
+        "138-0013-8000",
+        "华为",
+        "Huawei",
+        "vip",
+        "WX_WANGXM",
+    ],
 )
 def test_a_person_is_found_by_any_of_their_names_and_details(book, web, query):
     response = web.get(reverse("person_list"), {"q": query})
@@ -41,10 +53,15 @@ def test_live_search_answers_htmx_with_just_the_rows(book, web):
     assert "<html" not in response.text
 
 
-def test_people_list_needs_a_constant_number_of_queries(book, alice, web, django_assert_max_num_queries):
+def test_people_list_needs_a_constant_number_of_queries(
+    book, alice, web, django_assert_max_num_queries
+):
     for n in range(30):
-        person_create(actor=alice, display_name=f"Extra {n}",
-                      channels=[{"kind": "email", "value": f"e{n}@x.example"}])
+        person_create(
+            actor=alice,
+            display_name=f"Extra {n}",
+            channels=[{"kind": "email", "value": f"e{n}@x.example"}],
+        )
     with django_assert_max_num_queries(12):
         response = web.get(reverse("person_list"))
     assert response.text.count("/people/") > 30
@@ -54,10 +71,23 @@ def test_the_person_page_shows_the_whole_person(book, web):
     response = web.get(reverse("person_detail", args=[book["wang"].pk]))
     page = response.text
     assert response.status_code == 200
-    for expected in ["王小明", "Wang Xiaoming", "华为技术", "CFO", "decision maker",
-                     "xiaoming.wang@huawei.example", "+86 138 0013 8000", "wx_wangxm",
-                     "Alumni dinner in Shanghai", "Calligraphy", "Hobbies", "Quarterly review",
-                     "Anna Lee", "every 30 days", "#vip"]:
+    for expected in [
+        "王小明",
+        "Wang Xiaoming",
+        "华为技术",
+        "CFO",
+        "decision maker",
+        "xiaoming.wang@huawei.example",
+        "+86 138 0013 8000",
+        "wx_wangxm",
+        "Alumni dinner in Shanghai",
+        "Calligraphy",
+        "Hobbies",
+        "Quarterly review",
+        "Anna Lee",
+        "every 30 days",
+        "#vip",
+    ]:
         assert expected in page, expected
     # Lunar 8/15 with the next solar date shown.
     assert "Lunar month 8, day 15" in page
@@ -66,8 +96,9 @@ def test_the_person_page_shows_the_whole_person(book, web):
 
 def test_the_next_lunar_birthday_is_shown_as_a_solar_date(book, web, settings):
     response = web.get(reverse("person_detail", args=[book["wang"].pk]))
-    from rapport.people.queries import next_birthday
     from django.utils import timezone
+
+    from rapport.people.queries import next_birthday
 
     expected = next_birthday(book["wang"], timezone.localdate())
     assert expected is not None
@@ -95,7 +126,8 @@ def test_adding_a_fact_with_htmx_returns_the_refreshed_facts(book, web):
 
 def test_a_fact_without_a_value_is_refused_with_a_message(book, web):
     response = web.post(
-        reverse("fact_add", args=[book["wang"].pk]), {"category": "family", "value": ""},
+        reverse("fact_add", args=[book["wang"].pk]),
+        {"category": "family", "value": ""},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
@@ -104,8 +136,9 @@ def test_a_fact_without_a_value_is_refused_with_a_message(book, web):
 
 
 def test_removing_a_fact(book, web):
-    response = web.post(reverse("fact_delete", args=[book["fact"].pk]),
-                        headers={"HX-Request": "true"})
+    response = web.post(
+        reverse("fact_delete", args=[book["fact"].pk]), headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert "Calligraphy" not in response.text
     assert not Fact.objects.filter(pk=book["fact"].pk).exists()
@@ -113,12 +146,20 @@ def test_removing_a_fact(book, web):
 
 def _person_form(**overrides):
     data = {
-        "given_name": "Mei", "family_name": "Lin", "name_order": "given_first",
-        "display_name": "", "visibility": "team", "birth_calendar": "solar",
-        "channels-TOTAL_FORMS": "2", "channels-INITIAL_FORMS": "0",
-        "channels-MIN_NUM_FORMS": "0", "channels-MAX_NUM_FORMS": "20",
-        "channels-0-kind": "email", "channels-0-value": "mei@lin.example",
-        "channels-1-kind": "phone", "channels-1-value": "",
+        "given_name": "Mei",
+        "family_name": "Lin",
+        "name_order": "given_first",
+        "display_name": "",
+        "visibility": "team",
+        "birth_calendar": "solar",
+        "channels-TOTAL_FORMS": "2",
+        "channels-INITIAL_FORMS": "0",
+        "channels-MIN_NUM_FORMS": "0",
+        "channels-MAX_NUM_FORMS": "20",
+        "channels-0-kind": "email",
+        "channels-0-value": "mei@lin.example",
+        "channels-1-kind": "phone",
+        "channels-1-value": "",
         "tags": "golf, Prospect",
     }
     data.update(overrides)
@@ -147,7 +188,9 @@ def test_creating_a_person_from_the_form(alice, web):
         ({"given_name": "", "family_name": ""}, "a person needs a name"),
     ],
 )
-def test_bad_input_on_the_person_form_is_explained_and_nothing_is_saved(alice, web, overrides, message):
+def test_bad_input_on_the_person_form_is_explained_and_nothing_is_saved(
+    alice, web, overrides, message
+):
     before = (Person.objects.count(), Channel.objects.count())
     response = web.post(reverse("person_create"), _person_form(**overrides))
     assert response.status_code == 200
@@ -158,11 +201,19 @@ def test_bad_input_on_the_person_form_is_explained_and_nothing_is_saved(alice, w
 def test_editing_a_person_keeps_what_was_not_changed(book, web):
     wang = book["wang"]
     form = _person_form(
-        given_name="小明", family_name="王", name_order="family_first",
-        romanised_name="Wang Xiaoming", headline="CFO at Huawei", birth_calendar="lunar",
-        birth_month="8", birth_day="15", tags="vip",
-        **{"channels-0-value": "xiaoming.wang@huawei.example",
-           "channels-1-value": "+86 138 0013 8000"},
+        given_name="小明",
+        family_name="王",
+        name_order="family_first",
+        romanised_name="Wang Xiaoming",
+        headline="CFO at Huawei",
+        birth_calendar="lunar",
+        birth_month="8",
+        birth_day="15",
+        tags="vip",
+        **{
+            "channels-0-value": "xiaoming.wang@huawei.example",
+            "channels-1-value": "+86 138 0013 8000",
+        },
     )
     response = web.post(reverse("person_edit", args=[wang.pk]), form)
     assert response.status_code == 302
@@ -181,8 +232,16 @@ def test_the_edit_form_is_prefilled(book, web):
 
 def test_adding_a_role_and_its_validation(book, web):
     url = reverse("role_add", args=[book["anna"].pk])
-    bad = web.post(url, {"organisation": book["huawei"].pk, "title": "Adviser", "influence": "3",
-                         "started_on": "2024-05-01", "ended_on": "2023-01-01"})
+    bad = web.post(
+        url,
+        {
+            "organisation": book["huawei"].pk,
+            "title": "Adviser",
+            "influence": "3",
+            "started_on": "2024-05-01",
+            "ended_on": "2023-01-01",
+        },
+    )
     assert bad.status_code == 422
     assert "cannot end before it starts" in bad.text or "ended_on" in bad.text
     assert book["anna"].roles.count() == 1
@@ -198,8 +257,10 @@ def test_organisations_list_detail_and_edit(book, web):
     assert "华为技术" in listing and "Northwind Logistics" in listing
     detail = web.get(reverse("organisation_detail", args=[book["huawei"].pk])).text
     assert "王小明" in detail and "CFO" in detail
-    rename = web.post(reverse("organisation_edit", args=[book["huawei"].pk]),
-                      {"name": "华为技术有限公司", "name_romanised": "Huawei Technologies"})
+    rename = web.post(
+        reverse("organisation_edit", args=[book["huawei"].pk]),
+        {"name": "华为技术有限公司", "name_romanised": "Huawei Technologies"},
+    )
     assert rename.status_code == 302
     # People follow the rename in search.
     assert "王小明" in web.get(reverse("person_list"), {"q": "technologies"}).text
@@ -231,8 +292,9 @@ def test_dashboard_shows_birthdays_going_cold_and_activity(book, web, alice):
 
     today = timezone.localdate()
     soon = today + dt.timedelta(days=3)
-    person_create(actor=alice, display_name="Birthday Soon", birth_month=soon.month,
-                  birth_day=soon.day)
+    person_create(
+        actor=alice, display_name="Birthday Soon", birth_month=soon.month, birth_day=soon.day
+    )
     page = web.get(reverse("dashboard")).text
     assert "Birthday Soon" in page
     # Wang wants contact every 30 days; the last meeting was on 2 Nov 2026 (or the record

@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from rapport.accounts.models import ApiToken, AuditEntry, Member, Team
 
-TOKEN_PREFIX = "rpt_"
+TOKEN_PREFIX = "rpt_"  # noqa: S105 - a marker, not a secret
 
 
 def audit_record(
@@ -38,7 +38,7 @@ def audit_record(
         actor=user,
         private_to=user if private else None,
         action=action,
-        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+        object_type=object_type or (obj._meta.model_name or "" if obj is not None else ""),
         object_id=obj.pk if obj is not None else None,
         summary=summary[:300],
         changes=changes or {},
@@ -118,7 +118,10 @@ def member_update_preferences(
     member.full_clean(exclude=["person"])
     member.save(update_fields=fields)
     audit_record(
-        actor=actor, team=member.team, action="member.preferences", obj=member,
+        actor=actor,
+        team=member.team,
+        action="member.preferences",
+        obj=member,
         changes={f: getattr(member, f) for f in fields},
     )
     return member
@@ -129,7 +132,7 @@ def _digest(secret: str) -> str:
 
 
 @transaction.atomic
-def token_create(*, user: AbstractBaseUser, name: str = "") -> tuple[ApiToken, str]:
+def token_create(*, user: Any, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for `user`. The secret is returned once; only its hash is stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

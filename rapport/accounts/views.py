@@ -49,8 +49,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.member_update_preferences(actor=request.user, language=language)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE, max_age=365 * 24 * 3600,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        max_age=365 * 24 * 3600,
     )
     return response
 

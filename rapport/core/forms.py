@@ -7,7 +7,6 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-
 ROW_FIELD = re.compile(r"^(?P<prefix>\w+)\[(?P<index>\d+)\]\.(?P<field>\w+)$")
 
 

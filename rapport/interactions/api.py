@@ -79,13 +79,23 @@ class InteractionFilters(PageParams):
 
 def interaction_out(i: Interaction) -> InteractionOut:
     return InteractionOut(
-        id=i.pk, kind=i.kind, occurred_at=i.occurred_at,  # type: ignore[arg-type]
-        duration_minutes=i.duration_minutes, initiated_by=i.initiated_by,  # type: ignore[arg-type]
-        focus=i.focus, topics=i.topics, summary=i.summary, notes=i.notes,  # type: ignore[arg-type]
-        notes_html=i.notes_html, visibility=i.visibility, owner=i.owner.get_username(),
-        participants=[PersonRef(id=p.pk, display_name=p.display_name)
-                      for p in i.participants.all()],
-        source=i.source, external_id=i.external_id,
+        id=i.pk,
+        kind=i.kind,
+        occurred_at=i.occurred_at,  # type: ignore[arg-type]
+        duration_minutes=i.duration_minutes,
+        initiated_by=i.initiated_by,  # type: ignore[arg-type]
+        focus=i.focus,
+        topics=i.topics,
+        summary=i.summary,
+        notes=i.notes,  # type: ignore[arg-type]
+        notes_html=i.notes_html,
+        visibility=i.visibility,
+        owner=i.owner.get_username(),
+        participants=[
+            PersonRef(id=p.pk, display_name=p.display_name) for p in i.participants.all()
+        ],
+        source=i.source,
+        external_id=i.external_id,
     )
 
 
@@ -100,10 +110,15 @@ def _people(request: HttpRequest, ids: list[int]) -> list[Any]:
 @router.get("", response=InteractionPage, summary="List interactions")
 def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) -> dict[str, Any]:
     qs = queries.interactions_search(
-        request.user, person_id=filters.person_id, kind=filters.kind, focus=filters.focus,
-        topic=filters.topic, since=filters.since, until=filters.until,
+        request.user,
+        person_id=filters.person_id,
+        kind=filters.kind,
+        focus=filters.focus,
+        topic=filters.topic,
+        since=filters.since,
+        until=filters.until,
     ).select_related("owner")
-    items = [interaction_out(i) for i in qs[filters.offset: filters.offset + filters.limit]]
+    items = [interaction_out(i) for i in qs[filters.offset : filters.offset + filters.limit]]
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 

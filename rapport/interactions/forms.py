@@ -18,7 +18,13 @@ class InteractionForm(forms.ModelForm):
     class Meta:
         model = Interaction
         fields = [
-            "kind", "occurred_at", "duration_minutes", "initiated_by", "focus", "summary", "notes",
+            "kind",
+            "occurred_at",
+            "duration_minutes",
+            "initiated_by",
+            "focus",
+            "summary",
+            "notes",
         ]
         widgets = {
             "occurred_at": forms.DateTimeInput(
@@ -29,7 +35,9 @@ class InteractionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["occurred_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        when = self.fields["occurred_at"]
+        assert isinstance(when, forms.DateTimeField)
+        when.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         if not self.is_bound and not self.initial.get("occurred_at"):
             self.initial["occurred_at"] = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -38,9 +40,7 @@ class Interaction(models.Model):
         CALENDAR = "calendar", _("Calendar import")
         IMPORT = "import", _("Import")
 
-    team = models.ForeignKey(
-        "accounts.Team", on_delete=models.CASCADE, related_name="interactions"
-    )
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="interactions")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="interactions"
     )
@@ -60,11 +60,12 @@ class Interaction(models.Model):
     summary = models.CharField(_("summary"), max_length=300)
     notes = models.TextField(_("notes (Markdown)"), blank=True)
     notes_html = models.TextField(default="", editable=False)
-    participants = models.ManyToManyField(
+    participants: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         "people.Person", through="Participation", related_name="interactions"
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
-    external_id = models.CharField(max_length=300, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint applies only to real ids.
+    external_id = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -106,8 +106,10 @@ def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[P
     from rapport.people.queries import visible_people
 
     rows = []
-    for person in visible_people(actor).filter(contact_cadence_days__isnull=False).only(
-        "id", "display_name", "contact_cadence_days", "last_interaction_at", "created_at"
+    for person in (
+        visible_people(actor)
+        .filter(contact_cadence_days__isnull=False)
+        .only("id", "display_name", "contact_cadence_days", "last_interaction_at", "created_at")
     ):
         last = person.last_interaction_at or person.created_at
         due = last + dt.timedelta(days=person.contact_cadence_days or 0)

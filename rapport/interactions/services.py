@@ -16,8 +16,16 @@ from rapport.interactions.models import Interaction, Participation
 from rapport.people.models import Person, Visibility
 
 INTERACTION_FIELDS = {
-    "kind", "occurred_at", "duration_minutes", "initiated_by", "focus", "topics", "summary",
-    "notes", "source", "external_id",
+    "kind",
+    "occurred_at",
+    "duration_minutes",
+    "initiated_by",
+    "focus",
+    "topics",
+    "summary",
+    "notes",
+    "source",
+    "external_id",
 }
 
 
@@ -102,7 +110,10 @@ def interaction_create(*, actor: Any, participants: Sequence[Person], **fields: 
     touched = _set_participants(interaction, participants)
     _refresh_last_contact(touched)
     audit_record(
-        actor=actor, team=interaction.team, action="interaction.create", obj=interaction,
+        actor=actor,
+        team=interaction.team,
+        action="interaction.create",
+        obj=interaction,
         summary=interaction.summary,
         private=interaction.visibility == Visibility.PRIVATE,
     )
@@ -135,8 +146,12 @@ def interaction_update(
     touched = _set_participants(interaction, people)
     _refresh_last_contact(touched)
     audit_record(
-        actor=actor, team=interaction.team, action="interaction.update", obj=interaction,
-        summary=interaction.summary, changes={"fields": sorted(fields)},
+        actor=actor,
+        team=interaction.team,
+        action="interaction.update",
+        obj=interaction,
+        summary=interaction.summary,
+        changes={"fields": sorted(fields)},
         private=interaction.visibility == Visibility.PRIVATE,
     )
     return interaction
@@ -146,7 +161,10 @@ def interaction_update(
 def interaction_delete(*, actor: Any, interaction: Interaction) -> None:
     person_ids = list(interaction.participations.values_list("person_id", flat=True))
     audit_record(
-        actor=actor, team=interaction.team, action="interaction.delete", obj=interaction,
+        actor=actor,
+        team=interaction.team,
+        action="interaction.delete",
+        obj=interaction,
         summary=interaction.summary,
         private=interaction.visibility == Visibility.PRIVATE,
     )

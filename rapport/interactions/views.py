@@ -66,7 +66,9 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
     elif request.GET.get("person"):
         chosen = [person_for(request.user, request.GET["person"])]
     return render(
-        request, "interactions/interaction_form.html", {"form": form, "chosen": chosen},
+        request,
+        "interactions/interaction_form.html",
+        {"form": form, "chosen": chosen},
         status=422 if form.errors else 200,
     )
 
@@ -94,8 +96,9 @@ def person_interaction_add(request: HttpRequest, person_id: int) -> HttpResponse
         "timeline": queries.person_timeline(request.user, person),
         "interaction_form": form,
     }
-    return render(request, "interactions/_timeline.html", context,
-                  status=422 if form.errors else 200)
+    return render(
+        request, "interactions/_timeline.html", context, status=422 if form.errors else 200
+    )
 
 
 @login_required

@@ -18,10 +18,22 @@ router = Router(tags=["people"])
 Visibility = Literal["private", "team"]
 NameOrder = Literal["given_first", "family_first"]
 CalendarKind = Literal["solar", "lunar"]
-ChannelKind = Literal["email", "phone", "wechat", "linkedin", "whatsapp", "website", "address",
-                      "other"]
-FactCategory = Literal["history", "family", "sport", "admired", "hobby", "book", "film", "food",
-                       "dislike", "goal", "other"]
+ChannelKind = Literal[
+    "email", "phone", "wechat", "linkedin", "whatsapp", "website", "address", "other"
+]
+FactCategory = Literal[
+    "history",
+    "family",
+    "sport",
+    "admired",
+    "hobby",
+    "book",
+    "film",
+    "food",
+    "dislike",
+    "goal",
+    "other",
+]
 
 
 class Page(Schema):
@@ -151,10 +163,15 @@ class PersonPage(Page):
 
 def role_out(role: Role) -> RoleOut:
     return RoleOut(
-        id=role.pk, person_id=role.person_id, organisation_id=role.organisation_id,
-        organisation_name=role.organisation.name, title=role.title,
-        is_decision_maker=role.is_decision_maker, influence=role.influence,
-        started_on=role.started_on, ended_on=role.ended_on,
+        id=role.pk,
+        person_id=role.person_id,
+        organisation_id=role.organisation_id,
+        organisation_name=role.organisation.name,
+        title=role.title,
+        is_decision_maker=role.is_decision_maker,
+        influence=role.influence,
+        started_on=role.started_on,
+        ended_on=role.ended_on,
     )
 
 
@@ -174,25 +191,43 @@ def person_out(person: Person, viewer: Any = None) -> PersonOut:
     if person.birth_month and person.birth_day:
         birthday = BirthdayOut(
             calendar=person.birth_calendar,  # type: ignore[arg-type]
-            year=person.birth_year, month=person.birth_month, day=person.birth_day,
+            year=person.birth_year,
+            month=person.birth_month,
+            day=person.birth_day,
             leap_month=person.birth_leap_month,
             next_occurrence=queries.next_birthday(person, timezone.localdate()),
         )
     return PersonOut(
-        id=person.pk, display_name=person.display_name, given_name=person.given_name,
-        family_name=person.family_name, name_order=person.name_order,  # type: ignore[arg-type]
-        romanised_name=person.romanised_name, headline=person.headline,
+        id=person.pk,
+        display_name=person.display_name,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        name_order=person.name_order,  # type: ignore[arg-type]
+        romanised_name=person.romanised_name,
+        headline=person.headline,
         visibility=person.visibility,  # type: ignore[arg-type]
-        owner=person.owner.get_username(), birthday=birthday, how_we_met=person.how_we_met,
+        owner=person.owner.get_username(),
+        birthday=birthday,
+        how_we_met=person.how_we_met,
         introduced_by=PersonRef(id=introducer.pk, display_name=introducer.display_name)
-        if introducer else None,
-        contact_cadence_days=person.contact_cadence_days, notes=person.notes,
-        channels=[ChannelSchema(kind=c.kind, value=c.value, label=c.label,  # type: ignore[arg-type]
-                                is_primary=c.is_primary) for c in person.channels.all()],
+        if introducer
+        else None,
+        contact_cadence_days=person.contact_cadence_days,
+        notes=person.notes,
+        channels=[
+            ChannelSchema(
+                kind=c.kind,
+                value=c.value,
+                label=c.label,  # type: ignore[arg-type]
+                is_primary=c.is_primary,
+            )
+            for c in person.channels.all()
+        ],
         tags=[t.name for t in person.tags.all()],
         roles=[role_out(r) for r in person.roles.all()],
         last_interaction_at=person.last_interaction_at,
-        created_at=person.created_at, updated_at=person.updated_at,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
     )
 
 
@@ -208,12 +243,16 @@ def list_people(request: HttpRequest, filters: Query[PersonFilters]) -> dict[str
     qs = queries.people_search(
         request.user, query=filters.q, tag=tag, organisation_id=filters.organisation_id
     )
-    rows = queries.people_list_rows(list(qs[filters.offset: filters.offset + filters.limit]))
+    rows = queries.people_list_rows(list(qs[filters.offset : filters.offset + filters.limit]))
     items = [
         PersonSummary(
-            id=p.pk, display_name=p.display_name, romanised_name=p.romanised_name,
-            headline=p.headline, visibility=p.visibility,  # type: ignore[arg-type]
-            email=p.primary.get("email"), phone=p.primary.get("phone"),  # type: ignore[attr-defined]
+            id=p.pk,
+            display_name=p.display_name,
+            romanised_name=p.romanised_name,
+            headline=p.headline,
+            visibility=p.visibility,  # type: ignore[arg-type]
+            email=p.primary.get("email"),
+            phone=p.primary.get("phone"),  # type: ignore[attr-defined]
             organisations=[r.organisation.name for r in p.current_roles],  # type: ignore[attr-defined]
             last_interaction_at=p.last_interaction_at,
         )
@@ -222,8 +261,9 @@ def list_people(request: HttpRequest, filters: Query[PersonFilters]) -> dict[str
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
-def _referenced(find: Any, request: HttpRequest, pk: int, field: str, *, write: bool = False
-                ) -> Any:
+def _referenced(
+    find: Any, request: HttpRequest, pk: int, field: str, *, write: bool = False
+) -> Any:
     """A record named by id in a request body, if the user may see it; else a 422 naming
     the field (the same answer whether it does not exist or is someone else's)."""
     try:
@@ -328,7 +368,7 @@ class OrganisationFilters(PageParams):
 @router.get("/organisations", response=OrganisationPage, tags=["organisations"])
 def list_organisations(request: HttpRequest, filters: Query[OrganisationFilters]) -> dict[str, Any]:
     qs = queries.organisations_with_counts(request.user, query=filters.q)
-    items = list(qs[filters.offset: filters.offset + filters.limit])
+    items = list(qs[filters.offset : filters.offset + filters.limit])
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
@@ -391,22 +431,25 @@ class RoleFilters(PageParams):
 
 @router.get("/roles", response=RolePage, tags=["roles"])
 def list_roles(request: HttpRequest, filters: Query[RoleFilters]) -> dict[str, Any]:
-    qs = Role.objects.filter(person__in=queries.visible_people(request.user)).select_related(
-        "organisation"
-    ).order_by("id")
+    qs = (
+        Role.objects.filter(person__in=queries.visible_people(request.user))
+        .select_related("organisation")
+        .order_by("id")
+    )
     if filters.person_id is not None:
         qs = qs.filter(person_id=filters.person_id)
     if filters.organisation_id is not None:
         qs = qs.filter(organisation_id=filters.organisation_id)
-    items = [role_out(r) for r in qs[filters.offset: filters.offset + filters.limit]]
+    items = [role_out(r) for r in qs[filters.offset : filters.offset + filters.limit]]
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
 @router.post("/roles", response={201: RoleOut}, tags=["roles"])
 def create_role(request: HttpRequest, payload: RoleIn) -> tuple[int, RoleOut]:
     data = payload.model_dump()
-    person = _referenced(queries.person_for, request, data.pop("person_id"), "person_id",
-                         write=True)
+    person = _referenced(
+        queries.person_for, request, data.pop("person_id"), "person_id", write=True
+    )
     organisation = _referenced(
         queries.organisation_for, request, data.pop("organisation_id"), "organisation_id"
     )
@@ -482,15 +525,16 @@ def list_facts(request: HttpRequest, filters: Query[FactFilters]) -> dict[str, A
         qs = qs.filter(person_id=filters.person_id)
     if filters.category:
         qs = qs.filter(category=filters.category)
-    items = list(qs[filters.offset: filters.offset + filters.limit])
+    items = list(qs[filters.offset : filters.offset + filters.limit])
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
 @router.post("/facts", response={201: FactOut}, tags=["facts"])
 def create_fact(request: HttpRequest, payload: FactIn) -> tuple[int, Fact]:
     data = payload.model_dump()
-    person = _referenced(queries.person_for, request, data.pop("person_id"), "person_id",
-                         write=True)
+    person = _referenced(
+        queries.person_for, request, data.pop("person_id"), "person_id", write=True
+    )
     return 201, services.fact_create(actor=request.user, person=person, **data)
 
 

@@ -10,9 +10,21 @@ from django.utils.translation import gettext_lazy as _
 from rapport.people.models import Channel, Fact, Organisation, Person, Role
 
 PERSON_FORM_FIELDS = [
-    "given_name", "family_name", "display_name", "name_order", "romanised_name", "headline",
-    "visibility", "birth_calendar", "birth_year", "birth_month", "birth_day", "birth_leap_month",
-    "how_we_met", "contact_cadence_days", "notes",
+    "given_name",
+    "family_name",
+    "display_name",
+    "name_order",
+    "romanised_name",
+    "headline",
+    "visibility",
+    "birth_calendar",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_leap_month",
+    "how_we_met",
+    "contact_cadence_days",
+    "notes",
 ]
 
 
@@ -57,8 +69,11 @@ ChannelFormSet = forms.formset_factory(ChannelForm, extra=2, max_num=20)
 
 def channel_rows(formset: Any) -> list[dict[str, Any]]:
     return [
-        {"kind": f.cleaned_data["kind"], "value": f.cleaned_data["value"],
-         "label": f.cleaned_data.get("label", "")}
+        {
+            "kind": f.cleaned_data["kind"],
+            "value": f.cleaned_data["value"],
+            "label": f.cleaned_data.get("label", ""),
+        }
         for f in formset.forms
         if f.cleaned_data.get("value")
     ]
@@ -77,11 +92,20 @@ class OrganisationForm(forms.ModelForm):
 
 
 class RoleForm(forms.ModelForm):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none()
+    )
 
     class Meta:
         model = Role
-        fields = ["organisation", "title", "is_decision_maker", "influence", "started_on", "ended_on"]
+        fields = [
+            "organisation",
+            "title",
+            "is_decision_maker",
+            "influence",
+            "started_on",
+            "ended_on",
+        ]
         widgets = {
             "started_on": forms.DateInput(attrs={"type": "date"}),
             "ended_on": forms.DateInput(attrs={"type": "date"}),
@@ -90,7 +114,9 @@ class RoleForm(forms.ModelForm):
     def __init__(self, *args: Any, organisations: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if organisations is not None:
-            self.fields["organisation"].queryset = organisations
+            field = self.fields["organisation"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = organisations
 
 
 class FactForm(forms.ModelForm):

@@ -83,15 +83,21 @@ class Person(models.Model):
         _("birthday calendar"), max_length=5, choices=Calendar.choices, default=Calendar.SOLAR
     )
     birth_year = models.PositiveSmallIntegerField(
-        _("birth year"), null=True, blank=True,
+        _("birth year"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(9999)],
     )
     birth_month = models.PositiveSmallIntegerField(
-        _("birth month"), null=True, blank=True,
+        _("birth month"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
     birth_day = models.PositiveSmallIntegerField(
-        _("birth day"), null=True, blank=True,
+        _("birth day"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(31)],
     )
     birth_leap_month = models.BooleanField(_("lunar leap month"), default=False)
@@ -152,7 +158,9 @@ class Role(models.Model):
     title = models.CharField(_("title"), max_length=150, blank=True)
     is_decision_maker = models.BooleanField(_("decision maker"), default=False)
     influence = models.PositiveSmallIntegerField(
-        _("influence (1-5)"), default=3, help_text=_("1 = little say, 5 = decides"),
+        _("influence (1-5)"),
+        default=3,
+        help_text=_("1 = little say, 5 = decides"),
         validators=[MinValueValidator(1), MaxValueValidator(5)],
     )
     started_on = models.DateField(_("started"), null=True, blank=True)

@@ -39,7 +39,9 @@ def organisations(actor: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(team_id=actor.member.team_id)
 
 
-def organisation_for(actor: Any, organisation_id: int | str, *, write: bool = False) -> Organisation:
+def organisation_for(
+    actor: Any, organisation_id: int | str, *, write: bool = False
+) -> Organisation:
     try:
         return organisations(actor).get(pk=int(organisation_id))
     except (Organisation.DoesNotExist, ValueError, TypeError) as exc:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 NON_DIGIT = re.compile(r"\D")

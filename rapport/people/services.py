@@ -19,9 +19,22 @@ from rapport.people import birthdays, searchkey
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag, Visibility
 
 PERSON_FIELDS = {
-    "given_name", "family_name", "display_name", "name_order", "romanised_name", "headline",
-    "visibility", "birth_calendar", "birth_year", "birth_month", "birth_day",
-    "birth_leap_month", "how_we_met", "introduced_by", "contact_cadence_days", "notes",
+    "given_name",
+    "family_name",
+    "display_name",
+    "name_order",
+    "romanised_name",
+    "headline",
+    "visibility",
+    "birth_calendar",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_leap_month",
+    "how_we_met",
+    "introduced_by",
+    "contact_cadence_days",
+    "notes",
 }
 ORGANISATION_FIELDS = {"name", "name_romanised", "industry", "website", "city", "notes"}
 ROLE_FIELDS = {"title", "is_decision_maker", "influence", "started_on", "ended_on"}
@@ -196,14 +209,23 @@ def person_create(
     _set_tags(person, tags)
     person_reindex(person)
     audit_record(
-        actor=actor, team=person.team, action="person.create", obj=person,
-        summary=person.display_name, private=_private(person),
+        actor=actor,
+        team=person.team,
+        action="person.create",
+        obj=person,
+        summary=person.display_name,
+        private=_private(person),
     )
     return person
 
 
 _TEXT_FIELDS = {
-    "given_name", "family_name", "display_name", "romanised_name", "headline", "how_we_met",
+    "given_name",
+    "family_name",
+    "display_name",
+    "romanised_name",
+    "headline",
+    "how_we_met",
     "notes",
 }
 
@@ -238,8 +260,13 @@ def person_update(
         if before[name] != _plain(getattr(person, name))
     }
     audit_record(
-        actor=actor, team=person.team, action="person.update", obj=person,
-        summary=person.display_name, changes=changed, private=_private(person),
+        actor=actor,
+        team=person.team,
+        action="person.update",
+        obj=person,
+        summary=person.display_name,
+        changes=changed,
+        private=_private(person),
     )
     return person
 
@@ -260,8 +287,12 @@ def person_delete(*, actor: Any, person: Person) -> None:
     if Member.objects.filter(person=person).exists():
         raise ValidationError({"person": "this person is a team member and cannot be deleted"})
     audit_record(
-        actor=actor, team=person.team, action="person.delete", obj=person,
-        summary=person.display_name, private=_private(person),
+        actor=actor,
+        team=person.team,
+        action="person.delete",
+        obj=person,
+        summary=person.display_name,
+        private=_private(person),
     )
     person.delete()
 
@@ -279,7 +310,10 @@ def organisation_create(*, actor: Any, **fields: Any) -> Organisation:
     _validate_organisation(organisation)
     organisation.save()
     audit_record(
-        actor=actor, team=organisation.team, action="organisation.create", obj=organisation,
+        actor=actor,
+        team=organisation.team,
+        action="organisation.create",
+        obj=organisation,
         summary=organisation.name,
     )
     return organisation
@@ -307,10 +341,16 @@ def organisation_update(*, actor: Any, organisation: Organisation, **fields: Any
     if {"name", "name_romanised"} & set(fields):
         _reindex_people_of(organisation)
     audit_record(
-        actor=actor, team=organisation.team, action="organisation.update", obj=organisation,
+        actor=actor,
+        team=organisation.team,
+        action="organisation.update",
+        obj=organisation,
         summary=organisation.name,
-        changes={k: [v, getattr(organisation, k)] for k, v in before.items()
-                 if v != getattr(organisation, k)},
+        changes={
+            k: [v, getattr(organisation, k)]
+            for k, v in before.items()
+            if v != getattr(organisation, k)
+        },
     )
     return organisation
 
@@ -320,7 +360,10 @@ def organisation_delete(*, actor: Any, organisation: Organisation) -> None:
     """Delete an organisation and the roles in it (the people stay)."""
     people = list(Person.objects.filter(roles__organisation=organisation).distinct())
     audit_record(
-        actor=actor, team=organisation.team, action="organisation.delete", obj=organisation,
+        actor=actor,
+        team=organisation.team,
+        action="organisation.delete",
+        obj=organisation,
         summary=organisation.name,
     )
     organisation.delete()
@@ -337,9 +380,7 @@ def _validate_role(role: Role) -> None:
 
 
 @transaction.atomic
-def role_create(
-    *, actor: Any, person: Person, organisation: Organisation, **fields: Any
-) -> Role:
+def role_create(*, actor: Any, person: Person, organisation: Organisation, **fields: Any) -> Role:
     """Place a person in an organisation."""
     _reject_unknown(fields, ROLE_FIELDS)
     role = Role(person=person, organisation=organisation, **fields)
@@ -347,7 +388,11 @@ def role_create(
     role.save()
     person_reindex(person)
     audit_record(
-        actor=actor, team=person.team, action="role.create", obj=role, summary=str(role),
+        actor=actor,
+        team=person.team,
+        action="role.create",
+        obj=role,
+        summary=str(role),
         private=_private(person),
     )
     return role
@@ -361,7 +406,10 @@ def role_update(*, actor: Any, role: Role, **fields: Any) -> Role:
     _validate_role(role)
     role.save()
     audit_record(
-        actor=actor, team=role.person.team, action="role.update", obj=role,
+        actor=actor,
+        team=role.person.team,
+        action="role.update",
+        obj=role,
         private=_private(role.person),
     )
     return role
@@ -371,7 +419,11 @@ def role_update(*, actor: Any, role: Role, **fields: Any) -> Role:
 def role_delete(*, actor: Any, role: Role) -> None:
     person = role.person
     audit_record(
-        actor=actor, team=person.team, action="role.delete", obj=role, summary=str(role),
+        actor=actor,
+        team=person.team,
+        action="role.delete",
+        obj=role,
+        summary=str(role),
         private=_private(person),
     )
     role.delete()
@@ -387,7 +439,10 @@ def fact_create(*, actor: Any, person: Person, **fields: Any) -> Fact:
     fact.full_clean(exclude=["person", "created_by"])
     fact.save()
     audit_record(
-        actor=actor, team=person.team, action="fact.create", obj=fact,
+        actor=actor,
+        team=person.team,
+        action="fact.create",
+        obj=fact,
         summary=f"{person.display_name}: {fact.get_category_display()}",
         private=_private(person),
     )
@@ -402,7 +457,10 @@ def fact_update(*, actor: Any, fact: Fact, **fields: Any) -> Fact:
     fact.full_clean(exclude=["person", "created_by"])
     fact.save()
     audit_record(
-        actor=actor, team=fact.person.team, action="fact.update", obj=fact,
+        actor=actor,
+        team=fact.person.team,
+        action="fact.update",
+        obj=fact,
         private=_private(fact.person),
     )
     return fact
@@ -411,7 +469,10 @@ def fact_update(*, actor: Any, fact: Fact, **fields: Any) -> Fact:
 @transaction.atomic
 def fact_delete(*, actor: Any, fact: Fact) -> None:
     audit_record(
-        actor=actor, team=fact.person.team, action="fact.delete", obj=fact,
+        actor=actor,
+        team=fact.person.team,
+        action="fact.delete",
+        obj=fact,
         private=_private(fact.person),
     )
     fact.delete()

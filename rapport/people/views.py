@@ -37,9 +37,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     tag = request.GET.get("tag") or None
     organisation_id = request.GET.get("organisation")
     org_filter = int(organisation_id) if organisation_id and organisation_id.isdigit() else None
-    qs = queries.people_search(
-        request.user, query=query, tag=tag, organisation_id=org_filter
-    )
+    qs = queries.people_search(request.user, query=query, tag=tag, organisation_id=org_filter)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     queries.people_list_rows(list(page.object_list))
     context = {"page": page, "query": query, "tag": tag, "organisation_id": org_filter}
@@ -47,9 +45,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {
                 "count": page.paginator.count,
-                "results": [
-                    {"id": p.pk, "display_name": p.display_name} for p in page.object_list
-                ],
+                "results": [{"id": p.pk, "display_name": p.display_name} for p in page.object_list],
             }
         )
     template = "people/_person_rows.html" if _is_htmx(request) else "people/person_list.html"
@@ -157,7 +153,8 @@ def person_delete(request: HttpRequest, person_id: int) -> HttpResponse:
     try:
         services.person_delete(actor=request.user, person=person)
     except ValidationError as exc:
-        return HttpResponse("; ".join(sum(exc.message_dict.values(), [])), status=400)
+        messages = [m for ms in exc.message_dict.values() for m in ms]
+        return HttpResponse("; ".join(messages), status=400)
     return redirect("person_list")
 
 
@@ -173,14 +170,23 @@ def fact_add(request: HttpRequest, person_id: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
     person = queries.person_detail(request.user, person.pk)
-    context = {"person": person, "facts_grouped": queries.facts_by_category(person),
-               "fact_form": form}
+    context = {
+        "person": person,
+        "facts_grouped": queries.facts_by_category(person),
+        "fact_form": form,
+    }
     status = 200 if not form.errors else 422
     if _is_htmx(request):
         return render(request, "people/_facts.html", context, status=status)
-    return redirect("person_detail", person_id=person.pk) if status == 200 else render(
-        request, "people/person_detail.html", _person_context(request, person, fact_form=form),
-        status=status,
+    return (
+        redirect("person_detail", person_id=person.pk)
+        if status == 200
+        else render(
+            request,
+            "people/person_detail.html",
+            _person_context(request, person, fact_form=form),
+            status=status,
+        )
     )
 
 
@@ -193,9 +199,13 @@ def fact_delete(request: HttpRequest, fact_id: int) -> HttpResponse:
     if _is_htmx(request):
         person = queries.person_detail(request.user, person_id)
         return render(
-            request, "people/_facts.html",
-            {"person": person, "facts_grouped": queries.facts_by_category(person),
-             "fact_form": FactForm()},
+            request,
+            "people/_facts.html",
+            {
+                "person": person,
+                "facts_grouped": queries.facts_by_category(person),
+                "fact_form": FactForm(),
+            },
         )
     return redirect("person_detail", person_id=person_id)
 
@@ -217,8 +227,10 @@ def role_add(request: HttpRequest, person_id: int) -> HttpResponse:
             add_service_errors(form, exc)
     person = queries.person_detail(request.user, person.pk)
     return render(
-        request, "people/person_detail.html",
-        _person_context(request, person, role_form=form), status=422,
+        request,
+        "people/person_detail.html",
+        _person_context(request, person, role_form=form),
+        status=422,
     )
 
 
@@ -244,7 +256,8 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
     organisation = queries.organisation_for(request.user, organisation_id)
     roles = queries.organisation_roles(request.user, organisation)
     return render(
-        request, "people/organisation_detail.html",
+        request,
+        "people/organisation_detail.html",
         {"organisation": organisation, "roles": roles},
     )
 
@@ -294,4 +307,3 @@ def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpRespo
     organisation = queries.organisation_for(request.user, organisation_id, write=True)
     services.organisation_delete(actor=request.user, organisation=organisation)
     return redirect("organisation_list")
-
