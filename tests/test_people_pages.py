@@ -300,3 +300,15 @@ def test_dashboard_shows_birthdays_going_cold_and_activity(book, web, alice):
     # Wang wants contact every 30 days; the last meeting was on 2 Nov 2026 (or the record
     # is newer than that), so he is going cold only once 30 days have passed.
     assert "<svg" in page and "Contact over the last 12 months" in page
+
+
+def test_a_chinese_speaking_user_gets_validation_messages_in_chinese(alice, web):
+    alice.member.language = "zh-hans"
+    alice.member.save()
+    response = web.post(reverse("person_create"), _person_form(**{"channels-0-value": "bad@"}))
+    assert "“bad@”不是有效的电子邮箱地址" in response.text
+    lunar = web.post(
+        reverse("person_create"),
+        _person_form(birth_calendar="lunar", birth_month="1", birth_day="31"),
+    )
+    assert "农历日期在 1 到 30 之间" in lunar.text

@@ -12,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rapport.accounts.models import ApiToken, AuditEntry, Member, Team
 
@@ -49,7 +50,7 @@ def team_get_or_create(*, name: str) -> tuple[Team, bool]:
     """The team called `name`, creating it if missing."""
     name = name.strip()
     if not name:
-        raise ValidationError({"team": "team name must not be empty"})
+        raise ValidationError({"team": _("team name must not be empty")})
     return Team.objects.get_or_create(name=name)
 
 
@@ -74,9 +75,11 @@ def user_add(
     User = get_user_model()
     username = username.strip()
     if not username:
-        raise ValidationError({"username": "username must not be empty"})
+        raise ValidationError({"username": _("username must not be empty")})
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": f"user {username!r} already exists"})
+        raise ValidationError(
+            {"username": _("user “%(name)s” already exists") % {"name": username}}
+        )
     generated = None
     if password is None:
         generated = password = secrets.token_urlsafe(12)
@@ -85,7 +88,7 @@ def user_add(
     user.set_password(password)
     user.full_clean()
     user.save()
-    team, _ = team_get_or_create(name=team_name)
+    team, _created = team_get_or_create(name=team_name)
     member = Member(user=user, team=team, language=language, time_zone=time_zone)
     if not Member.objects.filter(team=team).exists():
         member.role = Member.Role.ADMIN

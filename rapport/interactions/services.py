@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from rapport.accounts.services import audit_record
 from rapport.core.markup import render_markdown
@@ -40,10 +41,15 @@ def clean_topics(topics: Iterable[str] | str | None) -> list[str]:
     cleaned: dict[str, None] = {}
     for item in items:
         if not isinstance(item, str):
-            raise ValidationError({"topics": "topics must be text"})
+            raise ValidationError({"topics": _("topics must be text")})
         text = item.strip().lower()
         if len(text) > 60:
-            raise ValidationError({"topics": f"topic {text[:20]!r}… is longer than 60 characters"})
+            raise ValidationError(
+                {
+                    "topics": _("topic “%(topic)s…” is longer than 60 characters")
+                    % {"topic": text[:20]}
+                }
+            )
         if text:
             cleaned[text] = None
     return list(cleaned)
@@ -51,13 +57,13 @@ def clean_topics(topics: Iterable[str] | str | None) -> list[str]:
 
 def _validate(interaction: Interaction, participants: Sequence[Person]) -> None:
     if not participants:
-        raise ValidationError({"participants": "an interaction needs at least one person"})
+        raise ValidationError({"participants": _("an interaction needs at least one person")})
     if any(p.team_id != interaction.team_id for p in participants):
-        raise ValidationError({"participants": "no such person"})
+        raise ValidationError({"participants": _("no such person")})
     if interaction.occurred_at is not None and not isinstance(interaction.occurred_at, dt.datetime):
-        raise ValidationError({"occurred_at": "a date and time is required"})
+        raise ValidationError({"occurred_at": _("a date and time is required")})
     if interaction.occurred_at is not None and interaction.occurred_at.tzinfo is None:
-        raise ValidationError({"occurred_at": "the time must carry a time zone"})
+        raise ValidationError({"occurred_at": _("the time must carry a time zone")})
     interaction.summary = (interaction.summary or "").strip()
     interaction.topics = clean_topics(interaction.topics)
     interaction.full_clean(exclude=["team", "owner", "participants"], validate_constraints=False)
@@ -70,7 +76,9 @@ def _validate(interaction: Interaction, participants: Sequence[Person]) -> None:
         .exclude(pk=interaction.pk)
         .exists()
     ):
-        raise ValidationError({"external_id": "an interaction with this id was already recorded"})
+        raise ValidationError(
+            {"external_id": _("an interaction with this id was already recorded")}
+        )
 
 
 def _visibility_for(actor: Any, participants: Sequence[Person]) -> str:

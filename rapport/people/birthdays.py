@@ -22,13 +22,22 @@ LUNAR_FIRST_YEAR = 1900
 LUNAR_LAST_YEAR = 2099
 
 
-class BirthdayError(ValueError):
-    """A birthday that cannot exist, with the field that is wrong."""
+def gettext_noop(message: str) -> str:
+    """Marks a message for translation (found by makemessages) without importing Django."""
+    return message
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+
+class BirthdayError(ValueError):
+    """A birthday that cannot exist, with the field that is wrong.
+
+    `template % params` is the English message; callers may translate `template` first."""
+
+    def __init__(self, field: str, template: str, **params: object) -> None:
         self.field = field
-        self.message = message
+        self.template = template
+        self.params = params
+        self.message = template % params
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -43,35 +52,50 @@ class Birthday:
 def validate(b: Birthday) -> None:
     """Raise BirthdayError naming the field if `b` is not a real date in its calendar."""
     if b.calendar not in ("solar", "lunar"):
-        raise BirthdayError("birth_calendar", f"unknown calendar {b.calendar!r}")
+        raise BirthdayError(
+            "birth_calendar", gettext_noop("unknown calendar %(value)s"), value=b.calendar
+        )
     if not 1 <= b.month <= 12:
-        raise BirthdayError("birth_month", "month must be between 1 and 12")
+        raise BirthdayError("birth_month", gettext_noop("month must be between 1 and 12"))
     if b.calendar == "solar":
         if b.leap_month:
-            raise BirthdayError("birth_leap_month", "only a lunar birthday can be in a leap month")
+            raise BirthdayError(
+                "birth_leap_month", gettext_noop("only a lunar birthday can be in a leap month")
+            )
         # 2000 is a leap year, so 29 February is allowed when the year is unknown.
         year = b.year if b.year is not None else 2000
         if b.year is not None and not 1 <= b.year <= 9999:
-            raise BirthdayError("birth_year", "year is out of range")
+            raise BirthdayError("birth_year", gettext_noop("year is out of range"))
         last = calendar.monthrange(year, b.month)[1]
         if not 1 <= b.day <= last:
-            raise BirthdayError("birth_day", f"day must be between 1 and {last} for that month")
+            raise BirthdayError(
+                "birth_day",
+                gettext_noop("day must be between 1 and %(last)s for that month"),
+                last=last,
+            )
         return
     if not 1 <= b.day <= 30:
-        raise BirthdayError("birth_day", "a lunar day is between 1 and 30")
+        raise BirthdayError("birth_day", gettext_noop("a lunar day is between 1 and 30"))
     if b.year is None:
         if b.leap_month:
-            raise BirthdayError("birth_year", "a leap-month birthday needs its year")
+            raise BirthdayError("birth_year", gettext_noop("a leap-month birthday needs its year"))
         return
     if not LUNAR_FIRST_YEAR <= b.year <= LUNAR_LAST_YEAR:
         raise BirthdayError(
-            "birth_year", f"lunar dates are supported from {LUNAR_FIRST_YEAR} to {LUNAR_LAST_YEAR}"
+            "birth_year",
+            gettext_noop("lunar dates are supported from %(first)s to %(last)s"),
+            first=LUNAR_FIRST_YEAR,
+            last=LUNAR_LAST_YEAR,
         )
     try:
         LunarDate(b.year, b.month, b.day, b.leap_month).to_solar_date()
     except ValueError as exc:
-        field = "birth_leap_month" if "month" in str(exc) else "birth_day"
-        raise BirthdayError(field, f"no such lunar date in {b.year}: {exc}") from exc
+        field = "birth_leap_month" if "month" in str(exc) else "birth_day"  # lunardate's wording
+        raise BirthdayError(
+            field,
+            gettext_noop("there is no such lunar date in %(year)s"),
+            year=b.year,
+        ) from exc
 
 
 def _solar_in_year(month: int, day: int, year: int) -> dt.date:
@@ -106,7 +130,7 @@ def next_occurrence(b: Birthday, today: dt.date) -> dt.date:
         candidate = _lunar_in_year(b.month, b.day, lunar_year)
         if candidate >= today:
             return candidate
-    raise BirthdayError("birth_year", "date is outside the supported lunar range")
+    raise BirthdayError("birth_year", gettext_noop("the date is outside the supported lunar range"))
 
 
 def age_on(b: Birthday, when: dt.date) -> int | None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from rapport.accounts.services import audit_record
 from rapport.people import birthdays, searchkey
@@ -66,13 +67,13 @@ def _validate_person(person: Person) -> None:
             person.given_name, person.family_name, person.name_order
         )
     if not person.display_name:
-        raise ValidationError({"display_name": "a person needs a name"})
+        raise ValidationError({"display_name": _("a person needs a name")})
     birthday_fields = (person.birth_month, person.birth_day)
     if any(v is not None for v in birthday_fields) or person.birth_year is not None:
         if person.birth_month is None:
-            raise ValidationError({"birth_month": "a birthday needs a month"})
+            raise ValidationError({"birth_month": _("a birthday needs a month")})
         if person.birth_day is None:
-            raise ValidationError({"birth_day": "a birthday needs a day"})
+            raise ValidationError({"birth_day": _("a birthday needs a day")})
         try:
             birthdays.validate(
                 birthdays.Birthday(
@@ -84,13 +85,13 @@ def _validate_person(person: Person) -> None:
                 )
             )
         except birthdays.BirthdayError as exc:
-            raise ValidationError({exc.field: exc.message}) from exc
+            raise ValidationError({exc.field: _(exc.template) % exc.params}) from exc
     if person.introduced_by_id is not None:
         introducer = person.introduced_by
         if introducer is None or introducer.team_id != person.team_id:
-            raise ValidationError({"introduced_by": "no such person"})
+            raise ValidationError({"introduced_by": _("no such person")})
         if person.pk is not None and introducer.pk == person.pk:
-            raise ValidationError({"introduced_by": "a person cannot introduce themselves"})
+            raise ValidationError({"introduced_by": _("a person cannot introduce themselves")})
     person.full_clean(exclude=["owner", "team", "tags"])
 
 
@@ -98,15 +99,17 @@ def normalise_channel(kind: str, value: str) -> str:
     """The stored form of a channel value, or ValidationError naming `value`."""
     value = (value or "").strip()
     if not value:
-        raise ValidationError({"value": "a contact channel needs a value"})
+        raise ValidationError({"value": _("a contact channel needs a value")})
     if kind not in Channel.Kind.values:
-        raise ValidationError({"kind": f"unknown channel kind {kind!r}"})
+        raise ValidationError({"kind": _("unknown channel kind “%(kind)s”") % {"kind": kind}})
     if kind == Channel.Kind.EMAIL:
         try:
             EmailValidator()(value)
         except ValidationError as exc:
-            raise ValidationError({"value": f"{value!r} is not a valid email address"}) from exc
-        local, _, domain = value.rpartition("@")
+            raise ValidationError(
+                {"value": _("“%(value)s” is not a valid email address") % {"value": value}}
+            ) from exc
+        local, _at, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
     if kind == Channel.Kind.PHONE:
         region = getattr(settings, "RAPPORT_PHONE_REGION", None)
@@ -114,16 +117,23 @@ def normalise_channel(kind: str, value: str) -> str:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException as exc:
             raise ValidationError(
-                {"value": f"{value!r} is not a phone number (use +country code)"}
+                {
+                    "value": _("“%(value)s” is not a phone number (start with +country code)")
+                    % {"value": value}
+                }
             ) from exc
         if not phonenumbers.is_possible_number(number):
-            raise ValidationError({"value": f"{value!r} is not a possible phone number"})
+            raise ValidationError(
+                {"value": _("“%(value)s” is not a possible phone number") % {"value": value}}
+            )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     if kind in (Channel.Kind.WEBSITE, Channel.Kind.LINKEDIN) and value.startswith("http"):
         try:
             URLValidator()(value)
         except ValidationError as exc:
-            raise ValidationError({"value": f"{value!r} is not a valid web address"}) from exc
+            raise ValidationError(
+                {"value": _("“%(value)s” is not a valid web address") % {"value": value}}
+            ) from exc
     return value
 
 
@@ -154,7 +164,9 @@ def _set_tags(person: Person, names: Iterable[str]) -> None:
     wanted = {n.strip().lower() for n in names if n and n.strip()}
     for name in wanted:
         if len(name) > 50:
-            raise ValidationError({"tags": f"tag {name[:20]!r}… is longer than 50 characters"})
+            raise ValidationError(
+                {"tags": _("tag “%(tag)s…” is longer than 50 characters") % {"tag": name[:20]}}
+            )
     tags = [Tag.objects.get_or_create(team_id=person.team_id, name=name)[0] for name in wanted]
     person.tags.set(tags)
 
@@ -185,7 +197,7 @@ def _resolve_introducer(person: Person, fields: dict[str, Any]) -> None:
         return
     found = Person.objects.filter(pk=introducer, team_id=person.team_id).first()
     if found is None:
-        raise ValidationError({"introduced_by": "no such person"})
+        raise ValidationError({"introduced_by": _("no such person")})
     person.introduced_by = found
 
 
@@ -242,7 +254,7 @@ def person_update(
     """Change the given fields (and, if given, replace channels or tags) of a person."""
     _reject_unknown(fields, PERSON_FIELDS)
     if person.visibility == Visibility.PRIVATE and person.owner_id != actor.pk:
-        raise ValidationError({"person": "only the owner may change a private contact"})
+        raise ValidationError({"person": _("only the owner may change a private contact")})
     before = {name: _plain(getattr(person, name)) for name in fields if name != "introduced_by"}
     _resolve_introducer(person, fields)
     for name, value in fields.items():
@@ -281,11 +293,11 @@ def _plain(value: Any) -> Any:
 def person_delete(*, actor: Any, person: Person) -> None:
     """Delete a person and everything that hangs off them (roles, channels, facts)."""
     if person.visibility == Visibility.PRIVATE and person.owner_id != actor.pk:
-        raise ValidationError({"person": "only the owner may delete a private contact"})
+        raise ValidationError({"person": _("only the owner may delete a private contact")})
     from rapport.accounts.models import Member
 
     if Member.objects.filter(person=person).exists():
-        raise ValidationError({"person": "this person is a team member and cannot be deleted"})
+        raise ValidationError({"person": _("this person is a team member and cannot be deleted")})
     audit_record(
         actor=actor,
         team=person.team,
@@ -326,7 +338,9 @@ def _validate_organisation(organisation: Organisation) -> None:
     if organisation.pk:
         clash = clash.exclude(pk=organisation.pk)
     if clash.exists():
-        raise ValidationError({"name": f"an organisation called {organisation.name!r} exists"})
+        raise ValidationError(
+            {"name": _("an organisation called “%(name)s” exists") % {"name": organisation.name}}
+        )
 
 
 @transaction.atomic
@@ -373,10 +387,10 @@ def organisation_delete(*, actor: Any, organisation: Organisation) -> None:
 
 def _validate_role(role: Role) -> None:
     if role.organisation.team_id != role.person.team_id:
-        raise ValidationError({"organisation_id": "no such organisation"})
+        raise ValidationError({"organisation_id": _("no such organisation")})
     role.full_clean(exclude=["person", "organisation"])
     if role.started_on and role.ended_on and role.ended_on < role.started_on:
-        raise ValidationError({"ended_on": "a role cannot end before it starts"})
+        raise ValidationError({"ended_on": _("a role cannot end before it starts")})
 
 
 @transaction.atomic
