@@ -153,3 +153,34 @@ def test_participations_copy_the_time_for_the_timeline_index(book):
     rows = Participation.objects.filter(interaction=book["meeting"])
     assert {r.occurred_at for r in rows} == {book["meeting"].occurred_at}
     assert Person.objects.filter(participations__interaction=book["meeting"]).count() == 2
+
+
+def test_making_a_contact_private_hides_their_interactions_from_the_team(book, alice, bob):
+    from rapport.people.services import person_update
+
+    person_update(actor=alice, person=book["anna"], visibility="private")
+    bobs_log = client_for(bob).get(reverse("interaction_list")).text
+    assert "Quarterly review" not in bobs_log
+    assert "Anna Lee" not in bobs_log
+    person_update(actor=alice, person=book["anna"], visibility="team")
+    assert "Quarterly review" in client_for(bob).get(reverse("interaction_list")).text
+
+
+def test_a_private_contact_is_never_named_on_an_interaction_another_user_sees(book, alice, bob):
+    from rapport.people.services import person_update
+
+    # Bob logged a call with Wang while Wang was shared; then Alice made Wang private.
+    # The call stays Bob's, but it no longer names someone Bob may not see.
+    call = interaction_create(
+        actor=bob,
+        participants=[book["wang"]],
+        kind="call",
+        occurred_at=dt.datetime(2026, 11, 6, tzinfo=dt.UTC),
+        summary="Bob and Wang",
+    )
+    person_update(actor=alice, person=book["wang"], visibility="private")
+    call.refresh_from_db()
+    assert call.visibility == "private"
+    bobs_log = client_for(bob).get(reverse("interaction_list")).text
+    assert "Bob and Wang" in bobs_log  # his own interaction
+    assert "王小明" not in bobs_log  # but not Alice's now-private contact

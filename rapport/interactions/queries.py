@@ -28,9 +28,16 @@ def interaction_for(actor: Any, interaction_id: int | str, *, write: bool = Fals
         raise Http404("No such interaction") from exc
 
 
-def _with_participants(qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
+def _with_participants(actor: Any, qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
+    """Load participants, keeping only those the actor may see: a colleague's private
+    contact never shows up by name, even on an interaction the actor may see."""
+    from rapport.people.queries import visible_people
+
     return qs.prefetch_related(
-        Prefetch("participants", queryset=Person.objects.only("id", "display_name"))
+        Prefetch(
+            "participants",
+            queryset=visible_people(actor).only("id", "display_name").order_by("display_name"),
+        )
     )
 
 
@@ -44,7 +51,7 @@ def person_timeline(actor: Any, person: Person, *, limit: int = 50) -> list[Inte
         .values_list("interaction_id", flat=True)[: limit * 2]
     )
     qs = visible_interactions(actor).filter(pk__in=ids).order_by("-occurred_at", "-id")
-    return list(_with_participants(qs)[:limit])
+    return list(_with_participants(actor, qs)[:limit])
 
 
 def interactions_search(
@@ -70,7 +77,7 @@ def interactions_search(
         qs = qs.filter(occurred_at__gte=since)
     if until is not None:
         qs = qs.filter(occurred_at__lt=until)
-    return _with_participants(qs.order_by("-occurred_at", "-id"))
+    return _with_participants(actor, qs.order_by("-occurred_at", "-id"))
 
 
 def monthly_activity(actor: Any, *, months: int, now: dt.datetime) -> list[tuple[dt.date, int]]:
@@ -97,7 +104,9 @@ def monthly_activity(actor: Any, *, months: int, now: dt.datetime) -> list[tuple
 
 
 def recent_interactions(actor: Any, *, limit: int = 8) -> list[Interaction]:
-    return list(_with_participants(visible_interactions(actor).order_by("-occurred_at"))[:limit])
+    return list(
+        _with_participants(actor, visible_interactions(actor).order_by("-occurred_at"))[:limit]
+    )
 
 
 def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[Person, int]]:

@@ -86,6 +86,20 @@ def _visibility_for(actor: Any, participants: Sequence[Person]) -> str:
     return Visibility.PRIVATE if private else Visibility.TEAM
 
 
+def interactions_refresh_visibility(*, person: Person) -> int:
+    """After a person's visibility changes, make each interaction they are in private
+    exactly when one of its participants is private. Returns how many changed."""
+    changed = 0
+    for interaction in Interaction.objects.filter(participations__person=person).distinct():
+        people = list(Person.objects.filter(participations__interaction=interaction))
+        wanted = _visibility_for(None, people)
+        if interaction.visibility != wanted:
+            interaction.visibility = wanted
+            interaction.save(update_fields=["visibility"])
+            changed += 1
+    return changed
+
+
 def _refresh_last_contact(person_ids: Iterable[int]) -> None:
     for person_id in set(person_ids):
         latest = Participation.objects.filter(person_id=person_id).aggregate(m=Max("occurred_at"))

@@ -256,6 +256,7 @@ def person_update(
     if person.visibility == Visibility.PRIVATE and person.owner_id != actor.pk:
         raise ValidationError({"person": _("only the owner may change a private contact")})
     before = {name: _plain(getattr(person, name)) for name in fields if name != "introduced_by"}
+    was_visibility = person.visibility
     _resolve_introducer(person, fields)
     for name, value in fields.items():
         setattr(person, name, "" if value is None and name in _TEXT_FIELDS else value)
@@ -266,6 +267,10 @@ def person_update(
     if tags is not None:
         _set_tags(person, tags)
     person_reindex(person)
+    if person.visibility != was_visibility:
+        from rapport.interactions.services import interactions_refresh_visibility
+
+        interactions_refresh_visibility(person=person)
     changed = {
         name: [before[name], _plain(getattr(person, name))]
         for name in before
