@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from lunardate import LunarDate
 from django.urls import reverse
 
 from rapport.accounts.models import AuditEntry
@@ -295,8 +296,22 @@ def test_dashboard_shows_birthdays_going_cold_and_activity(book, web, alice):
     person_create(
         actor=alice, display_name="Birthday Soon", birth_month=soon.month, birth_day=soon.day
     )
+    lunar_soon = LunarDate.from_solar_date(soon.year, soon.month, soon.day)
+    person_create(
+        actor=alice,
+        display_name="Lunar Birthday Soon",
+        birth_calendar="lunar",
+        birth_month=lunar_soon.month,
+        birth_day=lunar_soon.day,
+    )
+    far = today + dt.timedelta(days=40)
+    person_create(
+        actor=alice, display_name="Birthday Later", birth_month=far.month, birth_day=far.day
+    )
     page = web.get(reverse("dashboard")).text
     assert "Birthday Soon" in page
+    assert "Lunar Birthday Soon" in page
+    assert "Birthday Later" not in page
     # Wang wants contact every 30 days; the last meeting was on 2 Nov 2026 (or the record
     # is newer than that), so he is going cold only once 30 days have passed.
     assert "<svg" in page and "Contact over the last 12 months" in page

@@ -133,6 +133,20 @@ def next_occurrence(b: Birthday, today: dt.date) -> dt.date:
     raise BirthdayError("birth_year", gettext_noop("the date is outside the supported lunar range"))
 
 
+def months_between(start: dt.date, end: dt.date) -> tuple[set[int], set[int]]:
+    """The solar and the lunar month numbers that days from `start` to `end` fall in
+    (a lunar day 30 kept on day 29 stays in its month, so months suffice)."""
+    solar: set[int] = set()
+    lunar: set[int] = set()
+    day = start
+    while day <= end:
+        solar.add(day.month)
+        if LUNAR_FIRST_YEAR <= day.year <= LUNAR_LAST_YEAR:
+            lunar.add(LunarDate.from_solar_date(day.year, day.month, day.day).month)
+        day += dt.timedelta(days=1)
+    return solar, lunar
+
+
 def age_on(b: Birthday, when: dt.date) -> int | None:
     """Completed years on `when` (by the calendar the birthday is kept in), if the year is known."""
     if b.year is None:

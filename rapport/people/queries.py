@@ -172,8 +172,16 @@ def next_birthday(person: Person, today: dt.date) -> dt.date | None:
 def birthdays_upcoming(actor: Any, today: dt.date, days: int = 14) -> list[tuple[dt.date, Person]]:
     """Visible people whose birthday (solar or lunar) falls in the next `days` days."""
     end = today + dt.timedelta(days=days)
+    solar_months, lunar_months = birthdays.months_between(today, end)
+    # Narrow in the database to the months the window touches in each calendar, then
+    # let the pure module decide each day exactly.
+    candidates = visible_people(actor).filter(
+        Q(birth_calendar=Person.Calendar.SOLAR, birth_month__in=solar_months)
+        | Q(birth_calendar=Person.Calendar.LUNAR, birth_month__in=lunar_months),
+        birth_day__isnull=False,
+    )
     found = []
-    for person in visible_people(actor).filter(birth_month__isnull=False, birth_day__isnull=False):
+    for person in candidates:
         when = next_birthday(person, today)
         if when is not None and when <= end:
             found.append((when, person))
