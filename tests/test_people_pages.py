@@ -327,3 +327,10 @@ def test_a_chinese_speaking_user_gets_validation_messages_in_chinese(alice, web)
         _person_form(birth_calendar="lunar", birth_month="1", birth_day="31"),
     )
     assert "农历日期在 1 到 30 之间" in lunar.text
+
+
+def test_the_organisation_page_shows_recent_interactions_with_its_people(book, web):
+    page = web.get(reverse("organisation_detail", args=[book["huawei"].pk])).text
+    assert "Quarterly review" in page
+    other = web.get(reverse("organisation_detail", args=[book["northwind"].pk])).text
+    assert "Quarterly review" in other  # Anna of Northwind was in the meeting too

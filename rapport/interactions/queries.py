@@ -126,3 +126,14 @@ def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[P
             rows.append((person, (now - due).days))
     rows.sort(key=lambda pair: -pair[1])
     return rows[:limit]
+
+
+def organisation_timeline(actor: Any, organisation: Any, *, limit: int = 20) -> list[Interaction]:
+    """Recent interactions the actor may see with anyone who holds or held a role there."""
+    qs = (
+        visible_interactions(actor)
+        .filter(participations__person__roles__organisation=organisation)
+        .distinct()
+        .order_by("-occurred_at", "-id")
+    )
+    return list(_with_participants(actor, qs)[:limit])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from rapport.core.forms import add_service_errors
 from rapport.interactions.forms import InteractionForm
-from rapport.interactions.queries import person_timeline
+from rapport.interactions.queries import organisation_timeline, person_timeline
 from rapport.people import queries, services
 from rapport.people.forms import (
     ChannelFormSet,
@@ -258,7 +258,11 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
     return render(
         request,
         "people/organisation_detail.html",
-        {"organisation": organisation, "roles": roles},
+        {
+            "organisation": organisation,
+            "roles": roles,
+            "timeline": organisation_timeline(request.user, organisation),
+        },
     )
 
 
