@@ -8,24 +8,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rapport.people.models import Channel, Fact, Organisation, Person, Role
+from rapport.people.services import PERSON_FIELDS
 
-PERSON_FORM_FIELDS = [
-    "given_name",
-    "family_name",
-    "display_name",
-    "name_order",
-    "romanised_name",
-    "headline",
-    "visibility",
-    "birth_calendar",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "birth_leap_month",
-    "how_we_met",
-    "contact_cadence_days",
-    "notes",
-]
+# Every field the person service accepts, except the introducer, which the form picks
+# through a search box instead of a long select.
+PERSON_FORM_FIELDS = [name for name in PERSON_FIELDS if name != "introduced_by"]
 
 
 class PersonForm(forms.ModelForm):

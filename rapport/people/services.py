@@ -19,7 +19,7 @@ from rapport.accounts.services import audit_record
 from rapport.people import birthdays, searchkey
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag, Visibility
 
-PERSON_FIELDS = {
+PERSON_FIELDS = (  # in the order a form shows them
     "given_name",
     "family_name",
     "display_name",
@@ -36,7 +36,7 @@ PERSON_FIELDS = {
     "introduced_by",
     "contact_cadence_days",
     "notes",
-}
+)
 ORGANISATION_FIELDS = {"name", "name_romanised", "industry", "website", "city", "notes"}
 ROLE_FIELDS = {"title", "is_decision_maker", "influence", "started_on", "ended_on"}
 FACT_FIELDS = {"category", "value", "detail", "learned_on", "learned_how"}
@@ -46,8 +46,8 @@ def _private(person: Person) -> bool:
     return person.visibility == Visibility.PRIVATE
 
 
-def _reject_unknown(fields: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(fields) - allowed)
+def _reject_unknown(fields: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError({name: "unknown field" for name in unknown})
 
