@@ -24,6 +24,13 @@ from tests.conftest import api_for, client_for
 API = "/api/v1"
 RESOURCES = ["people", "organisations", "roles", "facts", "interactions"]
 
+ROLE_DATES_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="BUG: rapport/people/services.py _validate_role runs full_clean (which checks the "
+    "role_ends_after_start constraint and reports it under '__all__') before its own "
+    "ended_on check, so the error never names ended_on",
+)
+
 
 # Helpers
 
@@ -56,8 +63,17 @@ def assert_error(response: Any, status: int, field: str | None) -> dict[str, Any
 
 def counts() -> dict[str, int]:
     """How many rows of everything a write could leave behind."""
-    models = [Person, Channel, Tag, Organisation, Role, Fact, Interaction, Participation,
-              AuditEntry]
+    models = [
+        Person,
+        Channel,
+        Tag,
+        Organisation,
+        Role,
+        Fact,
+        Interaction,
+        Participation,
+        AuditEntry,
+    ]
     return {m.__name__: m.objects.count() for m in models}
 
 
@@ -85,8 +101,7 @@ def api(book: dict[str, Any], alice: Any) -> Client:
 # Signing in with a token
 
 
-@pytest.mark.parametrize("path", ["/people", "/organisations", "/roles", "/facts",
-                                  "/interactions"])
+@pytest.mark.parametrize("path", ["/people", "/organisations", "/roles", "/facts", "/interactions"])
 def test_it_answers_a_request_without_a_token_with_401_and_a_json_detail(book, path):
     response = Client().get(API + path)
 
@@ -157,8 +172,12 @@ def test_it_serves_an_openapi_description_listing_every_resource(book):
     for resource in RESOURCES:
         assert {"get", "post"} <= set(paths[f"{API}/{resource}"]), resource
     assert set(paths[f"{API}/people/{{person_id}}"]) == {"get", "patch", "put", "delete"}
-    for resource, key in [("organisations", "organisation_id"), ("roles", "role_id"),
-                          ("facts", "fact_id"), ("interactions", "interaction_id")]:
+    for resource, key in [
+        ("organisations", "organisation_id"),
+        ("roles", "role_id"),
+        ("facts", "fact_id"),
+        ("interactions", "interaction_id"),
+    ]:
         assert set(paths[f"{API}/{resource}/{{{key}}}"]) == {"get", "patch", "delete"}
     assert "bearer" in str(schema["components"]["securitySchemes"]).lower()
 
@@ -175,7 +194,10 @@ def more(book: dict[str, Any], alice: Any) -> dict[str, Any]:
         role_create(actor=alice, person=person, organisation=orgs[n], title=f"Role {n}")
         fact_create(actor=alice, person=person, category="food", value=f"Dish {n}")
         interaction_create(
-            actor=alice, participants=[person], kind="call", summary=f"Call {n}",
+            actor=alice,
+            participants=[person],
+            kind="call",
+            summary=f"Call {n}",
             occurred_at=dt.datetime(2026, 1, n + 1, 9, 0, tzinfo=dt.UTC),
         )
     return book
@@ -218,8 +240,12 @@ def test_an_offset_past_the_end_gives_an_empty_page_with_the_full_count(api, mor
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"limit": "ten"}, "limit"),
-     ({"offset": -1}, "offset")],
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": -1}, "offset"),
+    ],
 )
 @pytest.mark.parametrize("resource", RESOURCES)
 def test_a_page_size_out_of_range_is_refused_naming_it(api, resource, params, field):
@@ -295,13 +321,21 @@ def log(api: Client, book: dict[str, Any], alice: Any) -> dict[str, Any]:
     """Besides the quarterly review (2 Nov, Wang and Anna): a call with Wang in October
     and an email to Anna in December."""
     interaction_create(
-        actor=alice, participants=[book["wang"]], kind="call", summary="Golf chat",
-        occurred_at=dt.datetime(2026, 10, 1, 10, 0, tzinfo=dt.UTC), focus="personal",
+        actor=alice,
+        participants=[book["wang"]],
+        kind="call",
+        summary="Golf chat",
+        occurred_at=dt.datetime(2026, 10, 1, 10, 0, tzinfo=dt.UTC),
+        focus="personal",
         topics=["golf"],
     )
     interaction_create(
-        actor=alice, participants=[book["anna"]], kind="email", summary="Price list sent",
-        occurred_at=dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC), focus="ours",
+        actor=alice,
+        participants=[book["anna"]],
+        kind="email",
+        summary="Price list sent",
+        occurred_at=dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC),
+        focus="ours",
         topics=["pricing"],
     )
     return book
@@ -319,10 +353,11 @@ def log(api: Client, book: dict[str, Any], alice: Any) -> dict[str, Any]:
         ({"topic": "pricing"}, {"Price list sent"}),
         ({"since": "2026-11-01T00:00:00Z"}, {"Quarterly review", "Price list sent"}),
         ({"until": "2026-11-01T00:00:00Z"}, {"Golf chat"}),
-        ({"since": "2026-11-01T00:00:00Z", "until": "2026-11-30T00:00:00Z"},
-         {"Quarterly review"}),
-        ({"since": "2026-11-02T10:00:00+08:00", "until": "2026-11-02T10:00:01+08:00"},
-         {"Quarterly review"}),
+        ({"since": "2026-11-01T00:00:00Z", "until": "2026-11-30T00:00:00Z"}, {"Quarterly review"}),
+        (
+            {"since": "2026-11-02T10:00:00+08:00", "until": "2026-11-02T10:00:01+08:00"},
+            {"Quarterly review"},
+        ),
         ({"kind": "meeting", "topic": "pricing"}, set()),
     ],
 )
@@ -345,20 +380,27 @@ def test_interactions_come_newest_first(api, log):
     page = ok(get(api, "/interactions"))
 
     assert [i["summary"] for i in page["items"]] == [
-        "Price list sent", "Quarterly review", "Golf chat",
+        "Price list sent",
+        "Quarterly review",
+        "Golf chat",
     ]
 
 
 @pytest.mark.xfail(
-    connection.vendor == "sqlite", strict=True,
+    connection.vendor == "sqlite",
+    strict=True,
     reason="BUG: rapport/interactions/queries.py interactions_search filters topics with "
     "topics__icontains on a JSONField; SQLite stores the JSON with \\uXXXX escapes, so a "
     "topic in Chinese is never found there (it is on PostgreSQL)",
 )
 def test_interactions_are_found_by_a_topic_in_chinese(api, log, alice):
     interaction_create(
-        actor=alice, participants=[log["wang"]], kind="meal", summary="Lunch",
-        occurred_at=dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC), topics=["高尔夫"],
+        actor=alice,
+        participants=[log["wang"]],
+        kind="meal",
+        summary="Lunch",
+        occurred_at=dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC),
+        topics=["高尔夫"],
     )
 
     assert summaries(ok(get(api, "/interactions", topic="高尔夫"))) == {"Lunch"}
@@ -366,8 +408,12 @@ def test_interactions_are_found_by_a_topic_in_chinese(api, log, alice):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"kind": "telegram"}, "kind"), ({"focus": "theirs"}, "focus"),
-     ({"since": "last tuesday"}, "since"), ({"person_id": "wang"}, "person_id")],
+    [
+        ({"kind": "telegram"}, "kind"),
+        ({"focus": "theirs"}, "focus"),
+        ({"since": "last tuesday"}, "since"),
+        ({"person_id": "wang"}, "person_id"),
+    ],
 )
 def test_a_bad_interaction_filter_is_refused_naming_it(api, params, field):
     assert_error(get(api, "/interactions", **params), 422, field)
@@ -415,20 +461,36 @@ def test_roles_are_filtered_by_person_and_organisation(api, ground):
 
 
 def test_it_creates_a_person_and_reads_them_back(api, alice):
-    created = ok(send(api, "post", "/people", {
-        "given_name": "雷", "family_name": "李", "name_order": "family_first",
-        "romanised_name": "Li Lei", "headline": "Partner",
-        "birth_month": 3, "birth_day": 14, "birth_year": 1980,
-        "channels": [{"kind": "email", "value": "li.lei@Example.COM", "is_primary": True},
-                     {"kind": "phone", "value": "+8613900139000"}],
-        "tags": ["VIP", " Golf "],
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/people",
+            {
+                "given_name": "雷",
+                "family_name": "李",
+                "name_order": "family_first",
+                "romanised_name": "Li Lei",
+                "headline": "Partner",
+                "birth_month": 3,
+                "birth_day": 14,
+                "birth_year": 1980,
+                "channels": [
+                    {"kind": "email", "value": "li.lei@Example.COM", "is_primary": True},
+                    {"kind": "phone", "value": "+8613900139000"},
+                ],
+                "tags": ["VIP", " Golf "],
+            },
+        ),
+        201,
+    )
 
     assert created["display_name"] == "李雷"
     assert created["owner"] == "alice"
     assert created["visibility"] == "team"
     assert {(c["kind"], c["value"]) for c in created["channels"]} == {
-        ("email", "li.lei@example.com"), ("phone", "+86 139 0013 9000"),
+        ("email", "li.lei@example.com"),
+        ("phone", "+86 139 0013 9000"),
     }
     assert sorted(created["tags"]) == ["golf", "vip"]
     assert created["birthday"]["month"] == 3
@@ -453,8 +515,16 @@ def test_a_patch_changes_only_the_fields_it_names(api, book):
     after = ok(send(api, "patch", f"/people/{wang}", {"headline": "CFO, Huawei"}))
 
     assert after["headline"] == "CFO, Huawei"
-    unchanged = ["display_name", "channels", "tags", "birthday", "how_we_met", "roles",
-                 "introduced_by", "contact_cadence_days"]
+    unchanged = [
+        "display_name",
+        "channels",
+        "tags",
+        "birthday",
+        "how_we_met",
+        "roles",
+        "introduced_by",
+        "contact_cadence_days",
+    ]
     assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
     assert ok(get(api, f"/people/{wang}")) == after
 
@@ -462,9 +532,17 @@ def test_a_patch_changes_only_the_fields_it_names(api, book):
 def test_a_patch_with_channels_or_tags_replaces_them(api, book):
     wang = book["wang"].pk
 
-    after = ok(send(api, "patch", f"/people/{wang}", {
-        "channels": [{"kind": "wechat", "value": "wx_new"}], "tags": [],
-    }))
+    after = ok(
+        send(
+            api,
+            "patch",
+            f"/people/{wang}",
+            {
+                "channels": [{"kind": "wechat", "value": "wx_new"}],
+                "tags": [],
+            },
+        )
+    )
 
     assert [(c["kind"], c["value"]) for c in after["channels"]] == [("wechat", "wx_new")]
     assert after["tags"] == []
@@ -513,17 +591,29 @@ def test_reading_a_person_who_does_not_exist_is_a_json_404(api):
 
 
 def test_it_creates_reads_changes_and_deletes_an_organisation(api):
-    created = ok(send(api, "post", "/organisations", {
-        "name": "Acme Trading", "industry": "Import", "website": "https://acme.example",
-        "city": "Ningbo",
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/organisations",
+            {
+                "name": "Acme Trading",
+                "industry": "Import",
+                "website": "https://acme.example",
+                "city": "Ningbo",
+            },
+        ),
+        201,
+    )
     path = f"/organisations/{created['id']}"
     assert created["name"] == "Acme Trading"
     assert ok(get(api, path)) == created
 
     changed = ok(send(api, "patch", path, {"city": "Hangzhou"}))
     assert (changed["city"], changed["name"], changed["industry"]) == (
-        "Hangzhou", "Acme Trading", "Import",
+        "Hangzhou",
+        "Acme Trading",
+        "Import",
     )
     assert ok(get(api, path)) == changed
 
@@ -538,8 +628,11 @@ def test_organisations_are_found_by_name_or_romanised_name(api):
 
 
 def test_renaming_an_organisation_makes_its_people_findable_by_the_new_name(api, book):
-    ok(send(api, "patch", f"/organisations/{book['huawei'].pk}",
-            {"name_romanised": "Huawei Cloud"}))
+    ok(
+        send(
+            api, "patch", f"/organisations/{book['huawei'].pk}", {"name_romanised": "Huawei Cloud"}
+        )
+    )
 
     assert names(ok(get(api, "/people", q="cloud"))) == {"王小明"}
 
@@ -556,20 +649,35 @@ def test_deleting_an_organisation_removes_its_roles_but_not_its_people(api, book
 
 
 def test_it_creates_reads_changes_and_deletes_a_role(api, book):
-    created = ok(send(api, "post", "/roles", {
-        "person_id": book["wang"].pk, "organisation_id": book["northwind"].pk,
-        "title": "Board advisor", "influence": 4, "started_on": "2025-01-01",
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/roles",
+            {
+                "person_id": book["wang"].pk,
+                "organisation_id": book["northwind"].pk,
+                "title": "Board advisor",
+                "influence": 4,
+                "started_on": "2025-01-01",
+            },
+        ),
+        201,
+    )
     path = f"/roles/{created['id']}"
     assert (created["organisation_name"], created["title"], created["influence"]) == (
-        "Northwind Logistics", "Board advisor", 4,
+        "Northwind Logistics",
+        "Board advisor",
+        4,
     )
     assert ok(get(api, path)) == created
     assert names(ok(get(api, "/people", q="logistics"))) == {"王小明", "Anna Lee"}
 
     changed = ok(send(api, "patch", path, {"title": "Chair", "is_decision_maker": True}))
     assert (changed["title"], changed["is_decision_maker"], changed["influence"]) == (
-        "Chair", True, 4,
+        "Chair",
+        True,
+        4,
     )
     assert ok(get(api, path)) == changed
 
@@ -582,13 +690,26 @@ def test_it_creates_reads_changes_and_deletes_a_role(api, book):
 
 
 def test_it_creates_reads_changes_and_deletes_a_fact(api, book):
-    created = ok(send(api, "post", "/facts", {
-        "person_id": book["wang"].pk, "category": "food", "value": "Hotpot",
-        "learned_how": "Dinner in Chengdu", "learned_on": "2026-03-01",
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/facts",
+            {
+                "person_id": book["wang"].pk,
+                "category": "food",
+                "value": "Hotpot",
+                "learned_how": "Dinner in Chengdu",
+                "learned_on": "2026-03-01",
+            },
+        ),
+        201,
+    )
     path = f"/facts/{created['id']}"
     assert (created["person_id"], created["category"], created["value"]) == (
-        book["wang"].pk, "food", "Hotpot",
+        book["wang"].pk,
+        "food",
+        "Hotpot",
     )
     assert ok(get(api, path)) == created
 
@@ -605,18 +726,31 @@ def test_it_creates_reads_changes_and_deletes_a_fact(api, book):
 
 def test_it_logs_reads_changes_and_deletes_an_interaction(api, book):
     wang, anna = book["wang"].pk, book["anna"].pk
-    created = ok(send(api, "post", "/interactions", {
-        "kind": "meal", "occurred_at": "2026-11-20T12:30:00+08:00", "duration_minutes": 90,
-        "summary": "  Lunch at Din Tai Fung  ", "topics": ["Golf", " golf ", "Family"],
-        "notes": "Daughter starts university", "participant_ids": [wang, anna],
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/interactions",
+            {
+                "kind": "meal",
+                "occurred_at": "2026-11-20T12:30:00+08:00",
+                "duration_minutes": 90,
+                "summary": "  Lunch at Din Tai Fung  ",
+                "topics": ["Golf", " golf ", "Family"],
+                "notes": "Daughter starts university",
+                "participant_ids": [wang, anna],
+            },
+        ),
+        201,
+    )
     path = f"/interactions/{created['id']}"
     assert created["summary"] == "Lunch at Din Tai Fung"
     assert created["topics"] == ["golf", "family"]
     assert {p["id"] for p in created["participants"]} == {wang, anna}
     assert (created["owner"], created["source"], created["visibility"]) == ("alice", "api", "team")
     assert dt.datetime.fromisoformat(created["occurred_at"]) == dt.datetime(
-        2026, 11, 20, 4, 30, tzinfo=dt.UTC)
+        2026, 11, 20, 4, 30, tzinfo=dt.UTC
+    )
     assert ok(get(api, path)) == created
 
     changed = ok(send(api, "patch", path, {"summary": "Lunch", "participant_ids": [wang]}))
@@ -634,10 +768,20 @@ def test_logging_an_interaction_moves_the_last_contact_and_deleting_it_moves_it_
     wang = book["wang"].pk
     before = ok(get(api, f"/people/{wang}"))["last_interaction_at"]
 
-    created = ok(send(api, "post", "/interactions", {
-        "kind": "call", "occurred_at": "2026-11-21T09:00:00Z", "summary": "Check-in",
-        "participant_ids": [wang],
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/interactions",
+            {
+                "kind": "call",
+                "occurred_at": "2026-11-21T09:00:00Z",
+                "summary": "Check-in",
+                "participant_ids": [wang],
+            },
+        ),
+        201,
+    )
     during = ok(get(api, f"/people/{wang}"))["last_interaction_at"]
     send(api, "delete", f"/interactions/{created['id']}")
     after = ok(get(api, f"/people/{wang}"))["last_interaction_at"]
@@ -647,18 +791,33 @@ def test_logging_an_interaction_moves_the_last_contact_and_deleting_it_moves_it_
 
 
 def test_an_interaction_with_a_private_contact_is_private_to_whoever_logged_it(api, book, bob):
-    created = ok(send(api, "post", "/interactions", {
-        "kind": "call", "occurred_at": "2026-11-21T09:00:00Z", "summary": "Quiet word",
-        "participant_ids": [book["wang"].pk, book["alices_secret"].pk],
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/interactions",
+            {
+                "kind": "call",
+                "occurred_at": "2026-11-21T09:00:00Z",
+                "summary": "Quiet word",
+                "participant_ids": [book["wang"].pk, book["alices_secret"].pk],
+            },
+        ),
+        201,
+    )
 
     assert created["visibility"] == "private"
     assert_error(get(api_for(bob), f"/interactions/{created['id']}"), 404, None)
 
 
 def test_the_same_external_id_cannot_be_recorded_twice(api, book):
-    body = {"kind": "email", "occurred_at": "2026-11-21T09:00:00Z", "summary": "Re: terms",
-            "participant_ids": [book["wang"].pk], "external_id": "<msg-1@mail.example>"}
+    body = {
+        "kind": "email",
+        "occurred_at": "2026-11-21T09:00:00Z",
+        "summary": "Re: terms",
+        "participant_ids": [book["wang"].pk],
+        "external_id": "<msg-1@mail.example>",
+    }
     ok(send(api, "post", "/interactions", body), 201)
     before = counts()
 
@@ -672,17 +831,29 @@ def test_the_same_external_id_cannot_be_recorded_twice(api, book):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"display_name": "X", "channels": [{"kind": "email", "value": "not-an-email"}]},
-         "channels[0].value"),
-        ({"display_name": "X", "channels": [{"kind": "email", "value": "x@example.com"},
-                                            {"kind": "email", "value": "x@@example"}]},
-         "channels[1].value"),
-        ({"display_name": "X", "channels": [{"kind": "phone", "value": "12"}]},
-         "channels[0].value"),
-        ({"display_name": "X", "channels": [{"kind": "phone", "value": ""}]},
-         "channels[0].value"),
-        ({"display_name": "X", "channels": [{"kind": "fax", "value": "+86 21 1234 5678"}]},
-         "channels[0].kind"),
+        (
+            {"display_name": "X", "channels": [{"kind": "email", "value": "not-an-email"}]},
+            "channels[0].value",
+        ),
+        (
+            {
+                "display_name": "X",
+                "channels": [
+                    {"kind": "email", "value": "x@example.com"},
+                    {"kind": "email", "value": "x@@example"},
+                ],
+            },
+            "channels[1].value",
+        ),
+        (
+            {"display_name": "X", "channels": [{"kind": "phone", "value": "12"}]},
+            "channels[0].value",
+        ),
+        ({"display_name": "X", "channels": [{"kind": "phone", "value": ""}]}, "channels[0].value"),
+        (
+            {"display_name": "X", "channels": [{"kind": "fax", "value": "+86 21 1234 5678"}]},
+            "channels[0].kind",
+        ),
         ({"display_name": "X", "channels": [{"kind": "email"}]}, "channels[0].value"),
         ({"display_name": "X", "birth_month": 13, "birth_day": 1}, "birth_month"),
         ({"display_name": "X", "birth_month": 4, "birth_day": 31}, "birth_day"),
@@ -710,12 +881,23 @@ def test_a_person_that_cannot_be_saved_is_refused_naming_the_field_and_nothing_i
 def test_a_person_with_a_valid_name_but_an_invalid_second_channel_leaves_no_trace(api):
     before = counts()
 
-    assert_error(send(api, "post", "/people", {
-        "display_name": "Half Saved",
-        "channels": [{"kind": "email", "value": "half@example.com"},
-                     {"kind": "email", "value": "half-at-example"}],
-        "tags": ["brand-new-tag"],
-    }), 422, "channels[1].value")
+    assert_error(
+        send(
+            api,
+            "post",
+            "/people",
+            {
+                "display_name": "Half Saved",
+                "channels": [
+                    {"kind": "email", "value": "half@example.com"},
+                    {"kind": "email", "value": "half-at-example"},
+                ],
+                "tags": ["brand-new-tag"],
+            },
+        ),
+        422,
+        "channels[1].value",
+    )
 
     assert counts() == before
     assert not Person.objects.filter(display_name="Half Saved").exists()
@@ -726,17 +908,36 @@ def test_a_person_with_a_valid_name_but_an_invalid_second_channel_leaves_no_trac
 @pytest.mark.parametrize(
     ("method", "body", "field"),
     [
-        ("patch", {"headline": "Changed", "channels": [
-            {"kind": "email", "value": "new@example.com"}, {"kind": "email", "value": "bad"}]},
-         "channels[1].value"),
+        (
+            "patch",
+            {
+                "headline": "Changed",
+                "channels": [
+                    {"kind": "email", "value": "new@example.com"},
+                    {"kind": "email", "value": "bad"},
+                ],
+            },
+            "channels[1].value",
+        ),
         ("patch", {"headline": "Changed", "birth_month": 13}, "birth_month"),
         ("patch", {"headline": "Changed", "tags": ["ok", "y" * 51]}, "tags"),
         ("patch", {"headline": "Changed", "introduced_by": 999999}, "introduced_by"),
-        ("patch", {"headline": "Changed", "channels": [{"kind": "pager", "value": "1"}]},
-         "channels[0].kind"),
-        ("put", {"display_name": "Changed", "channels": [
-            {"kind": "phone", "value": "+86 138 0013 8000"}, {"kind": "phone", "value": "abc"}]},
-         "channels[1].value"),
+        (
+            "patch",
+            {"headline": "Changed", "channels": [{"kind": "pager", "value": "1"}]},
+            "channels[0].kind",
+        ),
+        (
+            "put",
+            {
+                "display_name": "Changed",
+                "channels": [
+                    {"kind": "phone", "value": "+86 138 0013 8000"},
+                    {"kind": "phone", "value": "abc"},
+                ],
+            },
+            "channels[1].value",
+        ),
         ("put", {"headline": "Changed"}, "display_name"),
     ],
 )
@@ -762,8 +963,12 @@ def test_a_duplicate_organisation_name_is_refused_naming_the_name(api):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"name": ""}, "name"), ({}, "name"), ({"name": "Acme", "website": "not a url"}, "website"),
-     ({"name": "N" * 201}, "name")],
+    [
+        ({"name": ""}, "name"),
+        ({}, "name"),
+        ({"name": "Acme", "website": "not a url"}, "website"),
+        ({"name": "N" * 201}, "name"),
+    ],
 )
 def test_an_organisation_that_cannot_be_saved_is_refused_naming_the_field(api, body, field):
     before = counts()
@@ -775,9 +980,11 @@ def test_an_organisation_that_cannot_be_saved_is_refused_naming_the_field(api, b
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"name": "Northwind Logistics", "city": "Hamburg"}, "name"),
-     ({"name": "", "city": "Hamburg"}, "name"),
-     ({"city": "Hamburg", "website": "ftp:/nope"}, "website")],
+    [
+        ({"name": "Northwind Logistics", "city": "Hamburg"}, "name"),
+        ({"name": "", "city": "Hamburg"}, "name"),
+        ({"city": "Hamburg", "website": "ftp:/nope"}, "website"),
+    ],
 )
 def test_a_failed_change_to_an_organisation_leaves_it_as_it_was(api, book, body, field):
     path = f"/organisations/{book['huawei'].pk}"
@@ -795,7 +1002,9 @@ def test_a_failed_change_to_an_organisation_leaves_it_as_it_was(api, book, body,
     [
         ({"influence": 6}, "influence"),
         ({"influence": 0}, "influence"),
-        ({"started_on": "2026-05-01", "ended_on": "2026-01-01"}, "ended_on"),
+        pytest.param(
+            {"started_on": "2026-05-01", "ended_on": "2026-01-01"}, "ended_on", marks=ROLE_DATES_BUG
+        ),
         ({"started_on": "the first of May"}, "started_on"),
         ({"person_id": 999999}, "person_id"),
         ({"organisation_id": 999999}, "organisation_id"),
@@ -803,8 +1012,11 @@ def test_a_failed_change_to_an_organisation_leaves_it_as_it_was(api, book, body,
     ],
 )
 def test_a_role_that_cannot_be_saved_is_refused_naming_the_field(api, book, body, field):
-    full = {"person_id": book["wang"].pk, "organisation_id": book["northwind"].pk,
-            "title": "Advisor"}
+    full = {
+        "person_id": book["wang"].pk,
+        "organisation_id": book["northwind"].pk,
+        "title": "Advisor",
+    }
     before = counts()
 
     assert_error(send(api, "post", "/roles", {**full, **body}), 422, field)
@@ -812,14 +1024,27 @@ def test_a_role_that_cannot_be_saved_is_refused_naming_the_field(api, book, body
     assert counts() == before
 
 
-def test_a_failed_change_to_a_role_leaves_it_as_it_was(api, book):
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "Chair", "influence": 9}, "influence"),
+        ({"title": "Chair", "started_on": "someday"}, "started_on"),
+        pytest.param(
+            {"title": "Chair", "started_on": "2000-01-01", "ended_on": "1999-01-01"},
+            "ended_on",
+            marks=ROLE_DATES_BUG,
+        ),
+    ],
+)
+def test_a_failed_change_to_a_role_leaves_it_as_it_was(api, book, body, field):
     path = f"/roles/{role_of(book['wang']).pk}"
     before_record = ok(get(api, path))
+    before = counts()
 
-    assert_error(send(api, "patch", path, {"title": "Chair", "ended_on": "1999-01-01",
-                                           "started_on": "2000-01-01"}), 422, "ended_on")
+    assert_error(send(api, "patch", path, body), 422, field)
 
     assert ok(get(api, path)) == before_record
+    assert counts() == before
 
 
 @pytest.mark.parametrize(
@@ -842,21 +1067,42 @@ def test_a_fact_that_cannot_be_saved_is_refused_naming_the_field(api, book, body
     assert counts() == before
 
 
-def test_a_failed_change_to_a_fact_leaves_it_as_it_was(api, book):
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"detail": "x", "category": "astrology"}, "category"),
+        ({"detail": "x", "value": ""}, "value"),
+        ({"detail": "x", "category": None}, "category"),
+        pytest.param(
+            {"detail": "x", "value": "   "},
+            "value",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="BUG: rapport/people/services.py fact_update does not strip the value "
+                "as fact_create does, so a blank (whitespace-only) fact is saved",
+            ),
+        ),
+    ],
+)
+def test_a_failed_change_to_a_fact_leaves_it_as_it_was(api, book, body, field):
     path = f"/facts/{book['fact'].pk}"
     before_record = ok(get(api, path))
+    before = counts()
 
-    assert_error(send(api, "patch", path, {"detail": "x", "category": "astrology"}), 422,
-                 "category")
-    assert_error(send(api, "patch", path, {"detail": "x", "value": "   "}), 422, "value")
+    assert_error(send(api, "patch", path, body), 422, field)
 
     assert ok(get(api, path)) == before_record
+    assert counts() == before
 
 
 @pytest.fixture
 def call_body(book: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": "call", "occurred_at": "2026-11-21T09:00:00Z", "summary": "Check-in",
-            "participant_ids": [book["wang"].pk]}
+    return {
+        "kind": "call",
+        "occurred_at": "2026-11-21T09:00:00Z",
+        "summary": "Check-in",
+        "participant_ids": [book["wang"].pk],
+    }
 
 
 @pytest.mark.parametrize(
@@ -896,9 +1142,19 @@ def test_an_interaction_with_someone_from_another_team_is_refused_and_not_saved(
 ):
     before = counts()
 
-    assert_error(send(api, "post", "/interactions", {
-        **call_body, "participant_ids": [book["wang"].pk, book["charlies"].pk],
-    }), 422, "participant_ids")
+    assert_error(
+        send(
+            api,
+            "post",
+            "/interactions",
+            {
+                **call_body,
+                "participant_ids": [book["wang"].pk, book["charlies"].pk],
+            },
+        ),
+        422,
+        "participant_ids",
+    )
 
     assert counts() == before
 
@@ -952,16 +1208,33 @@ def test_notes_never_carry_a_script(api, book, call_body, notes):
 
     for html in (created["notes_html"], changed["notes_html"]):
         lowered = html.lower()
-        for danger in ("<script", "onerror", "onclick", "onload", "javascript:", "<iframe",
-                       "<svg", "style="):
+        for danger in (
+            "<script",
+            "onerror",
+            "onclick",
+            "onload",
+            "javascript:",
+            "<iframe",
+            "<svg",
+            "style=",
+        ):
             assert danger not in lowered, html
     assert created["notes"] == notes
 
 
 def test_notes_in_markdown_come_back_as_html(api, call_body):
-    created = ok(send(api, "post", "/interactions", {
-        **call_body, "notes": "Wants **two** options:\n\n- *soon*\n- [site](https://example.com)",
-    }), 201)
+    created = ok(
+        send(
+            api,
+            "post",
+            "/interactions",
+            {
+                **call_body,
+                "notes": "Wants **two** options:\n\n- *soon*\n- [site](https://example.com)",
+            },
+        ),
+        201,
+    )
 
     html = created["notes_html"]
     assert "<strong>two</strong>" in html
@@ -994,21 +1267,32 @@ def _create_organisation(c: Client, b: dict[str, Any]) -> tuple[Any, int | None]
 
 
 def _create_role(c: Client, b: dict[str, Any]) -> tuple[Any, int | None]:
-    r = send(c, "post", "/roles", {"person_id": b["wang"].pk,
-                                   "organisation_id": b["northwind"].pk})
+    r = send(c, "post", "/roles", {"person_id": b["wang"].pk, "organisation_id": b["northwind"].pk})
     return r, r.json().get("id")
 
 
 def _create_fact(c: Client, b: dict[str, Any]) -> tuple[Any, int | None]:
-    r = send(c, "post", "/facts", {"person_id": b["anna"].pk, "category": "book",
-                                   "value": "Dream of the Red Chamber"})
+    r = send(
+        c,
+        "post",
+        "/facts",
+        {"person_id": b["anna"].pk, "category": "book", "value": "Dream of the Red Chamber"},
+    )
     return r, r.json().get("id")
 
 
 def _create_interaction(c: Client, b: dict[str, Any]) -> tuple[Any, int | None]:
-    r = send(c, "post", "/interactions", {"kind": "note", "summary": "Noted",
-                                          "occurred_at": "2026-11-21T09:00:00Z",
-                                          "participant_ids": [b["anna"].pk]})
+    r = send(
+        c,
+        "post",
+        "/interactions",
+        {
+            "kind": "note",
+            "summary": "Noted",
+            "occurred_at": "2026-11-21T09:00:00Z",
+            "participant_ids": [b["anna"].pk],
+        },
+    )
     return r, r.json().get("id")
 
 
@@ -1016,6 +1300,7 @@ def _on(method: str, path: str, key: str, body: Any = None) -> Any:
     def write(c: Client, b: dict[str, Any]) -> tuple[Any, int]:
         pk = role_of(b["wang"]).pk if key == "wang_role" else b[key].pk
         return send(c, method, path.format(pk), body), pk
+
     return write
 
 
@@ -1039,8 +1324,9 @@ WRITES = [
 ]
 
 
-@pytest.mark.parametrize(("action", "status", "write"), WRITES,
-                         ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(WRITES)])
+@pytest.mark.parametrize(
+    ("action", "status", "write"), WRITES, ids=[f"{a}-{i}" for i, (a, _, _) in enumerate(WRITES)]
+)
 def test_every_successful_write_leaves_one_audit_entry_by_whoever_made_it(
     book, bob, action, status, write
 ):
