@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from rapport.accounts.models import AuditEntry
@@ -23,13 +22,6 @@ from tests.conftest import api_for, client_for
 
 API = "/api/v1"
 RESOURCES = ["people", "organisations", "roles", "facts", "interactions"]
-
-ROLE_DATES_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rapport/people/services.py _validate_role runs full_clean (which checks the "
-    "role_ends_after_start constraint and reports it under '__all__') before its own "
-    "ended_on check, so the error never names ended_on",
-)
 
 
 # Helpers
@@ -386,13 +378,6 @@ def test_interactions_come_newest_first(api, log):
     ]
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="BUG: rapport/interactions/queries.py interactions_search filters topics with "
-    "topics__icontains on a JSONField; SQLite stores the JSON with \\uXXXX escapes, so a "
-    "topic in Chinese is never found there (it is on PostgreSQL)",
-)
 def test_interactions_are_found_by_a_topic_in_chinese(api, log, alice):
     interaction_create(
         actor=alice,
@@ -1002,9 +987,7 @@ def test_a_failed_change_to_an_organisation_leaves_it_as_it_was(api, book, body,
     [
         ({"influence": 6}, "influence"),
         ({"influence": 0}, "influence"),
-        pytest.param(
-            {"started_on": "2026-05-01", "ended_on": "2026-01-01"}, "ended_on", marks=ROLE_DATES_BUG
-        ),
+        pytest.param({"started_on": "2026-05-01", "ended_on": "2026-01-01"}, "ended_on"),
         ({"started_on": "the first of May"}, "started_on"),
         ({"person_id": 999999}, "person_id"),
         ({"organisation_id": 999999}, "organisation_id"),
@@ -1032,7 +1015,6 @@ def test_a_role_that_cannot_be_saved_is_refused_naming_the_field(api, book, body
         pytest.param(
             {"title": "Chair", "started_on": "2000-01-01", "ended_on": "1999-01-01"},
             "ended_on",
-            marks=ROLE_DATES_BUG,
         ),
     ],
 )
@@ -1073,15 +1055,7 @@ def test_a_fact_that_cannot_be_saved_is_refused_naming_the_field(api, book, body
         ({"detail": "x", "category": "astrology"}, "category"),
         ({"detail": "x", "value": ""}, "value"),
         ({"detail": "x", "category": None}, "category"),
-        pytest.param(
-            {"detail": "x", "value": "   "},
-            "value",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: rapport/people/services.py fact_update does not strip the value "
-                "as fact_create does, so a blank (whitespace-only) fact is saved",
-            ),
-        ),
+        ({"detail": "x", "value": "   "}, "value"),
     ],
 )
 def test_a_failed_change_to_a_fact_leaves_it_as_it_was(api, book, body, field):

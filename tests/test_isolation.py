@@ -633,17 +633,6 @@ def test_someone_out_of_reach_cannot_be_named_as_an_introducer_through_the_api(w
     assert everything() == before
 
 
-INTRODUCER_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rapport/people/services.py _resolve_introducer/_validate_person accept any "
-    "person of the team as introducer, private contacts of colleagues included, and "
-    "rapport/people/queries.py person_detail (used by the person page, its ?format=json "
-    "and the template's 'Introduced by') shows the introducer whether or not the viewer "
-    "may see them; so a private contact's name leaks",
-)
-
-
-@INTRODUCER_BUG
 def test_a_colleague_s_private_contact_cannot_be_named_as_an_introducer_on_the_web(world, alice):
     response = client_for(alice).post(
         reverse("person_create"),
@@ -655,7 +644,6 @@ def test_a_colleague_s_private_contact_cannot_be_named_as_an_introducer_on_the_w
     assert not Person.objects.filter(introduced_by=world["bobs_secret"], owner=alice).exists()
 
 
-@INTRODUCER_BUG
 def test_a_private_introducer_set_by_a_colleague_is_not_shown_on_the_web(world, alice, bob):
     client_for(bob).post(
         reverse("person_edit", kwargs={"person_id": world["anna"].pk}),
@@ -699,12 +687,6 @@ def test_a_contact_made_private_later_is_no_longer_named_in_the_team_s_interacti
         assert "Bob's Later Secret" not in _read(world, alice, url), url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when person_update (rapport/people/services.py) makes a contact private, "
-    "the audit entries already written about them and their interactions keep "
-    "private_to empty, so the team's audit log (/audit/) still names them",
-)
 def test_a_contact_made_private_later_is_no_longer_named_in_the_team_s_audit_log(world, alice, bob):
     later = person_create(actor=bob, display_name="Bob's Later Secret")
     interaction_create(

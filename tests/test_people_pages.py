@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-from lunardate import LunarDate
 from django.urls import reverse
+from lunardate import LunarDate
 
 from rapport.accounts.models import AuditEntry
 from rapport.people.models import Channel, Fact, Person

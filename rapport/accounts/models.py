@@ -78,6 +78,11 @@ class AuditEntry(models.Model):
     private_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The person the entry is about (a person, their fact or role), so the entry can
+    # follow that person's visibility if it changes later.
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64)
     object_id = models.BigIntegerField(null=True, blank=True)

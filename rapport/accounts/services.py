@@ -29,15 +29,18 @@ def audit_record(
     summary: str = "",
     changes: dict[str, Any] | None = None,
     private: bool = False,
+    person: Any = None,
 ) -> AuditEntry:
     """Append an audit entry. Called inside the same transaction as the write it records.
 
-    A `private` entry (about someone's private contact) is shown only to its actor."""
+    A `private` entry (about someone's private contact) is shown only to its actor;
+    `person` names the person it is about, so it can follow their visibility later."""
     user = actor if actor is not None and not isinstance(actor, AnonymousUser) else None
     return AuditEntry.objects.create(
         team=team,
         actor=user,
         private_to=user if private else None,
+        person=person,
         action=action,
         object_type=object_type or (obj._meta.model_name or "" if obj is not None else ""),
         object_id=obj.pk if obj is not None else None,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from rapport.interactions import queries, services
 from rapport.interactions.models import Interaction
@@ -78,24 +78,26 @@ class InteractionFilters(PageParams):
 
 
 def interaction_out(i: Interaction) -> InteractionOut:
-    return InteractionOut(
-        id=i.pk,
-        kind=i.kind,
-        occurred_at=i.occurred_at,  # type: ignore[arg-type]
-        duration_minutes=i.duration_minutes,
-        initiated_by=i.initiated_by,  # type: ignore[arg-type]
-        focus=i.focus,
-        topics=i.topics,
-        summary=i.summary,
-        notes=i.notes,  # type: ignore[arg-type]
-        notes_html=i.notes_html,
-        visibility=i.visibility,
-        owner=i.owner.get_username(),
-        participants=[
-            PersonRef(id=p.pk, display_name=p.display_name) for p in i.participants.all()
-        ],
-        source=i.source,
-        external_id=i.external_id,
+    return InteractionOut.model_validate(
+        {
+            "id": i.pk,
+            "kind": i.kind,
+            "occurred_at": i.occurred_at,
+            "duration_minutes": i.duration_minutes,
+            "initiated_by": i.initiated_by,
+            "focus": i.focus,
+            "topics": i.topics,
+            "summary": i.summary,
+            "notes": i.notes,
+            "notes_html": i.notes_html,
+            "visibility": i.visibility,
+            "owner": i.owner.get_username(),
+            "participants": [
+                PersonRef(id=p.pk, display_name=p.display_name) for p in i.participants.all()
+            ],
+            "source": i.source,
+            "external_id": i.external_id,
+        }
     )
 
 
@@ -123,13 +125,13 @@ def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) 
 
 
 @router.post("", response={201: InteractionOut}, summary="Log an interaction")
-def create_interaction(request: HttpRequest, payload: InteractionIn) -> tuple[int, InteractionOut]:
+def create_interaction(request: HttpRequest, payload: InteractionIn) -> Status[InteractionOut]:
     data = payload.model_dump()
     participants = _people(request, data.pop("participant_ids"))
     interaction = services.interaction_create(
         actor=request.user, participants=participants, source="api", **data
     )
-    return 201, interaction_out(queries.interaction_for(request.user, interaction.pk))
+    return Status(201, interaction_out(queries.interaction_for(request.user, interaction.pk)))
 
 
 @router.get("/{interaction_id}", response=InteractionOut)
@@ -152,7 +154,7 @@ def patch_interaction(
 
 
 @router.delete("/{interaction_id}", response={204: None})
-def delete_interaction(request: HttpRequest, interaction_id: int) -> tuple[int, None]:
+def delete_interaction(request: HttpRequest, interaction_id: int) -> Status[None]:
     interaction = queries.interaction_for(request.user, interaction_id, write=True)
     services.interaction_delete(actor=request.user, interaction=interaction)
-    return 204, None
+    return Status(204, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -72,7 +73,11 @@ def interactions_search(
     if focus:
         qs = qs.filter(focus=focus)
     if topic:
-        qs = qs.filter(topics__icontains=topic.strip().lower())
+        wanted = topic.strip().lower()
+        # SQLite keeps JSON text with \uXXXX escapes for non-ASCII (PostgreSQL does not),
+        # so match the escaped spelling too: 高尔夫 is stored as "\u9ad8\u5c14\u592b".
+        escaped = json.dumps(wanted)[1:-1]
+        qs = qs.filter(Q(topics__icontains=wanted) | Q(topics__icontains=escaped))
     if since is not None:
         qs = qs.filter(occurred_at__gte=since)
     if until is not None:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from rapport.accounts.models import AuditEntry
 from rapport.accounts.services import audit_record
 from rapport.core.markup import render_markdown
 from rapport.interactions.models import Interaction, Participation
@@ -96,6 +97,9 @@ def interactions_refresh_visibility(*, person: Person) -> int:
         if interaction.visibility != wanted:
             interaction.visibility = wanted
             interaction.save(update_fields=["visibility"])
+            AuditEntry.objects.filter(
+                team_id=interaction.team_id, object_type="interaction", object_id=interaction.pk
+            ).update(private_to=interaction.owner if wanted == Visibility.PRIVATE else None)
             changed += 1
     return changed
 

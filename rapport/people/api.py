@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from rapport.people import queries, services
 from rapport.people.models import Fact, Organisation, Person, Role
@@ -180,13 +180,9 @@ def person_out(person: Person, viewer: Any = None) -> PersonOut:
 
     With a viewer, an introducer the viewer may not see (a colleague's private contact)
     is left out rather than named."""
-    introducer = person.introduced_by
-    if (
-        introducer is not None
-        and viewer is not None
-        and not queries.visible_people(viewer).filter(pk=introducer.pk).exists()
-    ):
-        introducer = None
+    introducer = (
+        queries.introducer_for(viewer, person) if viewer is not None else person.introduced_by
+    )
     birthday = None
     if person.birth_month and person.birth_day:
         birthday = BirthdayOut(
@@ -215,11 +211,8 @@ def person_out(person: Person, viewer: Any = None) -> PersonOut:
         contact_cadence_days=person.contact_cadence_days,
         notes=person.notes,
         channels=[
-            ChannelSchema(
-                kind=c.kind,
-                value=c.value,
-                label=c.label,  # type: ignore[arg-type]
-                is_primary=c.is_primary,
+            ChannelSchema.model_validate(
+                {"kind": c.kind, "value": c.value, "label": c.label, "is_primary": c.is_primary}
             )
             for c in person.channels.all()
         ],
@@ -245,16 +238,18 @@ def list_people(request: HttpRequest, filters: Query[PersonFilters]) -> dict[str
     )
     rows = queries.people_list_rows(list(qs[filters.offset : filters.offset + filters.limit]))
     items = [
-        PersonSummary(
-            id=p.pk,
-            display_name=p.display_name,
-            romanised_name=p.romanised_name,
-            headline=p.headline,
-            visibility=p.visibility,  # type: ignore[arg-type]
-            email=p.primary.get("email"),
-            phone=p.primary.get("phone"),  # type: ignore[attr-defined]
-            organisations=[r.organisation.name for r in p.current_roles],  # type: ignore[attr-defined]
-            last_interaction_at=p.last_interaction_at,
+        PersonSummary.model_validate(
+            {
+                "id": p.pk,
+                "display_name": p.display_name,
+                "romanised_name": p.romanised_name,
+                "headline": p.headline,
+                "visibility": p.visibility,
+                "email": getattr(p, "primary", {}).get("email"),
+                "phone": getattr(p, "primary", {}).get("phone"),
+                "organisations": [r.organisation.name for r in getattr(p, "current_roles", [])],
+                "last_interaction_at": p.last_interaction_at,
+            }
         )
         for p in rows
     ]
@@ -286,12 +281,12 @@ def _person_fields(
 
 
 @router.post("/people", response={201: PersonOut}, summary="Create a person")
-def create_person(request: HttpRequest, payload: PersonIn) -> tuple[int, PersonOut]:
+def create_person(request: HttpRequest, payload: PersonIn) -> Status[PersonOut]:
     data, channels, tags = _person_fields(request, payload, partial=False)
     person = services.person_create(
         actor=request.user, channels=channels or [], tags=tags or [], **data
     )
-    return 201, person_out(queries.person_detail(request.user, person.pk), request.user)
+    return Status(201, person_out(queries.person_detail(request.user, person.pk), request.user))
 
 
 @router.get("/people/{person_id}", response=PersonOut, summary="Read a person")
@@ -318,11 +313,11 @@ def put_person(request: HttpRequest, person_id: int, payload: PersonIn) -> Perso
 
 
 @router.delete("/people/{person_id}", response={204: None}, summary="Delete a person")
-def delete_person(request: HttpRequest, person_id: int) -> tuple[int, None]:
+def delete_person(request: HttpRequest, person_id: int) -> Status[None]:
     services.person_delete(
         actor=request.user, person=queries.person_for(request.user, person_id, write=True)
     )
-    return 204, None
+    return Status(204, None)
 
 
 # Organisations
@@ -373,8 +368,8 @@ def list_organisations(request: HttpRequest, filters: Query[OrganisationFilters]
 
 
 @router.post("/organisations", response={201: OrganisationOut}, tags=["organisations"])
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Organisation]:
-    return 201, services.organisation_create(actor=request.user, **payload.model_dump())
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> Status[Organisation]:
+    return Status(201, services.organisation_create(actor=request.user, **payload.model_dump()))
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, tags=["organisations"])
@@ -393,10 +388,10 @@ def patch_organisation(
 
 
 @router.delete("/organisations/{organisation_id}", response={204: None}, tags=["organisations"])
-def delete_organisation(request: HttpRequest, organisation_id: int) -> tuple[int, None]:
+def delete_organisation(request: HttpRequest, organisation_id: int) -> Status[None]:
     organisation = queries.organisation_for(request.user, organisation_id, write=True)
     services.organisation_delete(actor=request.user, organisation=organisation)
-    return 204, None
+    return Status(204, None)
 
 
 # Roles
@@ -445,7 +440,7 @@ def list_roles(request: HttpRequest, filters: Query[RoleFilters]) -> dict[str, A
 
 
 @router.post("/roles", response={201: RoleOut}, tags=["roles"])
-def create_role(request: HttpRequest, payload: RoleIn) -> tuple[int, RoleOut]:
+def create_role(request: HttpRequest, payload: RoleIn) -> Status[RoleOut]:
     data = payload.model_dump()
     person = _referenced(
         queries.person_for, request, data.pop("person_id"), "person_id", write=True
@@ -456,7 +451,7 @@ def create_role(request: HttpRequest, payload: RoleIn) -> tuple[int, RoleOut]:
     role = services.role_create(
         actor=request.user, person=person, organisation=organisation, **data
     )
-    return 201, role_out(role)
+    return Status(201, role_out(role))
 
 
 @router.get("/roles/{role_id}", response=RoleOut, tags=["roles"])
@@ -472,10 +467,10 @@ def patch_role(request: HttpRequest, role_id: int, payload: RolePatch) -> RoleOu
 
 
 @router.delete("/roles/{role_id}", response={204: None}, tags=["roles"])
-def delete_role(request: HttpRequest, role_id: int) -> tuple[int, None]:
+def delete_role(request: HttpRequest, role_id: int) -> Status[None]:
     role = queries.role_for(request.user, role_id, write=True)
     services.role_delete(actor=request.user, role=role)
-    return 204, None
+    return Status(204, None)
 
 
 # Facts
@@ -530,12 +525,12 @@ def list_facts(request: HttpRequest, filters: Query[FactFilters]) -> dict[str, A
 
 
 @router.post("/facts", response={201: FactOut}, tags=["facts"])
-def create_fact(request: HttpRequest, payload: FactIn) -> tuple[int, Fact]:
+def create_fact(request: HttpRequest, payload: FactIn) -> Status[Fact]:
     data = payload.model_dump()
     person = _referenced(
         queries.person_for, request, data.pop("person_id"), "person_id", write=True
     )
-    return 201, services.fact_create(actor=request.user, person=person, **data)
+    return Status(201, services.fact_create(actor=request.user, person=person, **data))
 
 
 @router.get("/facts/{fact_id}", response=FactOut, tags=["facts"])
@@ -551,7 +546,7 @@ def patch_fact(request: HttpRequest, fact_id: int, payload: FactPatch) -> Fact:
 
 
 @router.delete("/facts/{fact_id}", response={204: None}, tags=["facts"])
-def delete_fact(request: HttpRequest, fact_id: int) -> tuple[int, None]:
+def delete_fact(request: HttpRequest, fact_id: int) -> Status[None]:
     fact = queries.fact_for(request.user, fact_id, write=True)
     services.fact_delete(actor=request.user, fact=fact)
-    return 204, None
+    return Status(204, None)

@@ -124,6 +124,14 @@ def person_detail(actor: Any, person_id: int | str) -> Person:
     )
 
 
+def introducer_for(actor: Any, person: Person) -> Person | None:
+    """Who introduced the person, if the actor may see them (a colleague's private
+    contact is never named)."""
+    if person.introduced_by_id is None:
+        return None
+    return visible_people(actor).filter(pk=person.introduced_by_id).first()
+
+
 def facts_by_category(person: Person) -> list[tuple[str, str, list[Fact]]]:
     """(category, label, facts) in the fixed category order, only non-empty categories."""
     grouped: dict[str, list[Fact]] = defaultdict(list)

@@ -15,9 +15,11 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from rapport.accounts.models import AuditEntry
 from rapport.accounts.services import audit_record
 from rapport.people import birthdays, searchkey
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag, Visibility
+from rapport.people.queries import visible_people
 
 PERSON_FIELDS = (  # in the order a form shows them
     "given_name",
@@ -188,14 +190,16 @@ def person_reindex(person: Person) -> None:
         Person.objects.filter(pk=person.pk).update(search_text=text)
 
 
-def _resolve_introducer(person: Person, fields: dict[str, Any]) -> None:
+def _resolve_introducer(actor: Any, person: Person, fields: dict[str, Any]) -> None:
+    """Set the introducer from an id or a Person, only among people the actor may see."""
     if "introduced_by" not in fields:
         return
     introducer = fields.pop("introduced_by")
-    if introducer is None or isinstance(introducer, Person):
-        person.introduced_by = introducer
+    if introducer is None:
+        person.introduced_by = None
         return
-    found = Person.objects.filter(pk=introducer, team_id=person.team_id).first()
+    introducer_id = introducer.pk if isinstance(introducer, Person) else introducer
+    found = visible_people(actor).filter(pk=introducer_id).first()
     if found is None:
         raise ValidationError({"introduced_by": _("no such person")})
     person.introduced_by = found
@@ -212,7 +216,7 @@ def person_create(
     """Create a person in the actor's team, owned by the actor."""
     _reject_unknown(fields, PERSON_FIELDS)
     person = Person(team_id=actor.member.team_id, owner=actor)
-    _resolve_introducer(person, fields)
+    _resolve_introducer(actor, person, fields)
     for name, value in fields.items():
         setattr(person, name, "" if value is None and name in _TEXT_FIELDS else value)
     _validate_person(person)
@@ -227,6 +231,7 @@ def person_create(
         obj=person,
         summary=person.display_name,
         private=_private(person),
+        person=person,
     )
     return person
 
@@ -257,7 +262,7 @@ def person_update(
         raise ValidationError({"person": _("only the owner may change a private contact")})
     before = {name: _plain(getattr(person, name)) for name in fields if name != "introduced_by"}
     was_visibility = person.visibility
-    _resolve_introducer(person, fields)
+    _resolve_introducer(actor, person, fields)
     for name, value in fields.items():
         setattr(person, name, "" if value is None and name in _TEXT_FIELDS else value)
     _validate_person(person)
@@ -270,6 +275,9 @@ def person_update(
     if person.visibility != was_visibility:
         from rapport.interactions.services import interactions_refresh_visibility
 
+        AuditEntry.objects.filter(person=person).update(
+            private_to=person.owner if _private(person) else None
+        )
         interactions_refresh_visibility(person=person)
     changed = {
         name: [before[name], _plain(getattr(person, name))]
@@ -284,6 +292,7 @@ def person_update(
         summary=person.display_name,
         changes=changed,
         private=_private(person),
+        person=person,
     )
     return person
 
@@ -310,6 +319,7 @@ def person_delete(*, actor: Any, person: Person) -> None:
         obj=person,
         summary=person.display_name,
         private=_private(person),
+        person=person,
     )
     person.delete()
 
@@ -393,9 +403,9 @@ def organisation_delete(*, actor: Any, organisation: Organisation) -> None:
 def _validate_role(role: Role) -> None:
     if role.organisation.team_id != role.person.team_id:
         raise ValidationError({"organisation_id": _("no such organisation")})
-    role.full_clean(exclude=["person", "organisation"])
     if role.started_on and role.ended_on and role.ended_on < role.started_on:
         raise ValidationError({"ended_on": _("a role cannot end before it starts")})
+    role.full_clean(exclude=["person", "organisation"])
 
 
 @transaction.atomic
@@ -413,6 +423,7 @@ def role_create(*, actor: Any, person: Person, organisation: Organisation, **fie
         obj=role,
         summary=str(role),
         private=_private(person),
+        person=person,
     )
     return role
 
@@ -430,6 +441,7 @@ def role_update(*, actor: Any, role: Role, **fields: Any) -> Role:
         action="role.update",
         obj=role,
         private=_private(role.person),
+        person=role.person,
     )
     return role
 
@@ -444,6 +456,7 @@ def role_delete(*, actor: Any, role: Role) -> None:
         obj=role,
         summary=str(role),
         private=_private(person),
+        person=person,
     )
     role.delete()
     person_reindex(person)
@@ -464,6 +477,7 @@ def fact_create(*, actor: Any, person: Person, **fields: Any) -> Fact:
         obj=fact,
         summary=f"{person.display_name}: {fact.get_category_display()}",
         private=_private(person),
+        person=person,
     )
     return fact
 
@@ -473,6 +487,7 @@ def fact_update(*, actor: Any, fact: Fact, **fields: Any) -> Fact:
     _reject_unknown(fields, FACT_FIELDS)
     for name, value in fields.items():
         setattr(fact, name, value)
+    fact.value = (fact.value or "").strip()
     fact.full_clean(exclude=["person", "created_by"])
     fact.save()
     audit_record(
@@ -481,6 +496,7 @@ def fact_update(*, actor: Any, fact: Fact, **fields: Any) -> Fact:
         action="fact.update",
         obj=fact,
         private=_private(fact.person),
+        person=fact.person,
     )
     return fact
 
@@ -493,5 +509,6 @@ def fact_delete(*, actor: Any, fact: Fact) -> None:
         action="fact.delete",
         obj=fact,
         private=_private(fact.person),
+        person=fact.person,
     )
     fact.delete()

@@ -72,6 +72,7 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
         "timeline": person_timeline(request.user, person),
         "next_birthday": queries.next_birthday(person, today),
         "birthday_label": queries.birthday_label(person),
+        "introducer": queries.introducer_for(request.user, person),
         "fact_form": FactForm(),
         "interaction_form": InteractionForm(),
         "role_form": RoleForm(organisations=queries.organisations(request.user)),
@@ -87,7 +88,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.GET.get("format") == "json":
         from rapport.people.api import person_out
 
-        return JsonResponse(person_out(person).model_dump(mode="json"))
+        return JsonResponse(person_out(person, request.user).model_dump(mode="json"))
     return render(request, "people/person_detail.html", _person_context(request, person))
 
 
@@ -105,12 +106,21 @@ def _person_form_page(request: HttpRequest, person: Person | None) -> HttpRespon
                         **form.service_fields(),
                     )
                 else:
+                    fields = form.service_fields()
+                    # An introducer hidden from this user (a colleague's private contact)
+                    # was not in the form: keep it rather than clear it.
+                    if (
+                        fields["introduced_by"] is None
+                        and person.introduced_by_id is not None
+                        and queries.introducer_for(request.user, person) is None
+                    ):
+                        del fields["introduced_by"]
                     services.person_update(
                         actor=request.user,
                         person=person,
                         channels=channel_rows(channels),
                         tags=form.tag_list(),
-                        **form.service_fields(),
+                        **fields,
                     )
                 return redirect("person_detail", person_id=person.pk)
             except ValidationError as exc:
@@ -118,9 +128,10 @@ def _person_form_page(request: HttpRequest, person: Person | None) -> HttpRespon
     elif person is not None:
         initial = {name: getattr(person, name) for name in PersonForm.Meta.fields}
         initial["tags"] = ", ".join(t.name for t in person.tags.all())
-        if person.introduced_by:
-            initial["introduced_by_id"] = person.introduced_by_id
-            initial["introduced_by_name"] = person.introduced_by.display_name
+        introducer = queries.introducer_for(request.user, person)
+        if introducer is not None:
+            initial["introduced_by_id"] = introducer.pk
+            initial["introduced_by_name"] = introducer.display_name
         form = PersonForm(initial=initial)
         channels = ChannelFormSet(
             prefix="channels",
