@@ -30,6 +30,11 @@ urlpatterns = [
         interactions.person_interaction_add,
         name="person_interaction_add",
     ),
+    path(
+        "people/<int:person_id>/timeline/",
+        interactions.person_timeline_page,
+        name="person_timeline",
+    ),
     path("facts/<int:fact_id>/delete/", people.fact_delete, name="fact_delete"),
     path("roles/<int:role_id>/delete/", people.role_delete, name="role_delete"),
     path("organisations/", people.organisation_list, name="organisation_list"),

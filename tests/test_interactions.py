@@ -1,6 +1,8 @@
 """Logging interactions: from a person page with htmx, from the log, and what is kept."""
 
 import datetime as dt
+import html
+import re
 
 from django.urls import reverse
 
@@ -184,3 +186,30 @@ def test_a_private_contact_is_never_named_on_an_interaction_another_user_sees(bo
     bobs_log = client_for(bob).get(reverse("interaction_list")).text
     assert "Bob and Wang" in bobs_log  # his own interaction
     assert "王小明" not in bobs_log  # but not Alice's now-private contact
+
+
+def test_a_long_timeline_comes_twenty_at_a_time_with_older_ones_on_demand(book, alice):
+    wang = book["wang"]
+    for n in range(24):
+        interaction_create(
+            actor=alice,
+            participants=[wang],
+            kind="call",
+            summary=f"Call number {n:02d}",
+            occurred_at=dt.datetime(2026, 10, 1 + n, 9, 0, tzinfo=dt.UTC),
+        )
+    web = client_for(alice)
+    page = web.get(reverse("person_detail", args=[wang.pk])).text
+    assert "Call number 23" in page and "Call number 05" in page
+    assert "Call number 04" not in page and "Quarterly review" in page
+    more = re.search(r'hx-get="([^"]+)"[^>]*>Show older interactions', page)
+    assert more is not None
+    older = web.get(html.unescape(more.group(1)), headers={"HX-Request": "true"}).text
+    assert "Call number 04" in older and "Call number 00" in older
+    assert "Call number 05" not in older
+    assert "Show older interactions" not in older
+
+
+def test_the_older_page_needs_a_time_with_a_zone(book, alice):
+    url = reverse("person_timeline", args=[book["wang"].pk])
+    assert client_for(alice).get(url, {"before": "yesterday"}).status_code == 400

@@ -78,6 +78,7 @@ class InteractionFilters(PageParams):
 
 
 def interaction_out(i: Interaction) -> InteractionOut:
+    """The API view of an interaction (after `queries.attach_participants`)."""
     return InteractionOut.model_validate(
         {
             "id": i.pk,
@@ -93,7 +94,8 @@ def interaction_out(i: Interaction) -> InteractionOut:
             "visibility": i.visibility,
             "owner": i.owner.get_username(),
             "participants": [
-                PersonRef(id=p.pk, display_name=p.display_name) for p in i.participants.all()
+                PersonRef(id=p.pk, display_name=p.display_name)
+                for p in i.visible_participants  # type: ignore[attr-defined]
             ],
             "source": i.source,
             "external_id": i.external_id,
@@ -109,6 +111,11 @@ def _people(request: HttpRequest, ids: list[int]) -> list[Any]:
     return list(found.values())
 
 
+def _read(request: HttpRequest, interaction_id: int) -> InteractionOut:
+    interaction = queries.interaction_for(request.user, interaction_id)
+    return interaction_out(queries.attach_participants(request.user, [interaction])[0])
+
+
 @router.get("", response=InteractionPage, summary="List interactions")
 def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) -> dict[str, Any]:
     qs = queries.interactions_search(
@@ -120,7 +127,10 @@ def list_interactions(request: HttpRequest, filters: Query[InteractionFilters]) 
         since=filters.since,
         until=filters.until,
     ).select_related("owner")
-    items = [interaction_out(i) for i in qs[filters.offset : filters.offset + filters.limit]]
+    page = queries.attach_participants(
+        request.user, qs[filters.offset : filters.offset + filters.limit]
+    )
+    items = [interaction_out(i) for i in page]
     return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "items": items}
 
 
@@ -131,12 +141,12 @@ def create_interaction(request: HttpRequest, payload: InteractionIn) -> Status[I
     interaction = services.interaction_create(
         actor=request.user, participants=participants, source="api", **data
     )
-    return Status(201, interaction_out(queries.interaction_for(request.user, interaction.pk)))
+    return Status(201, _read(request, interaction.pk))
 
 
 @router.get("/{interaction_id}", response=InteractionOut)
 def get_interaction(request: HttpRequest, interaction_id: int) -> InteractionOut:
-    return interaction_out(queries.interaction_for(request.user, interaction_id))
+    return _read(request, interaction_id)
 
 
 @router.patch("/{interaction_id}", response=InteractionOut)
@@ -150,7 +160,7 @@ def patch_interaction(
     services.interaction_update(
         actor=request.user, interaction=interaction, participants=participants, **data
     )
-    return interaction_out(queries.interaction_for(request.user, interaction_id))
+    return _read(request, interaction_id)
 
 
 @router.delete("/{interaction_id}", response={204: None})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -29,30 +31,50 @@ def interaction_for(actor: Any, interaction_id: int | str, *, write: bool = Fals
         raise Http404("No such interaction") from exc
 
 
-def _with_participants(actor: Any, qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
-    """Load participants, keeping only those the actor may see: a colleague's private
-    contact never shows up by name, even on an interaction the actor may see."""
-    from rapport.people.queries import visible_people
+class ParticipantRef(NamedTuple):
+    pk: int
+    display_name: str
 
-    return qs.prefetch_related(
-        Prefetch(
-            "participants",
-            queryset=visible_people(actor).only("id", "display_name").order_by("display_name"),
+
+def attach_participants(actor: Any, interactions: Iterable[Interaction]) -> list[Interaction]:
+    """Set `visible_participants` on each interaction: the people in it the actor may
+    see, by name (a colleague's private contact is never named). One query, driven by
+    the participation rows of just these interactions."""
+    items = list(interactions)
+    people: dict[int, list[ParticipantRef]] = defaultdict(list)
+    rows = Participation.objects.filter(interaction_id__in=[i.pk for i in items]).values_list(
+        "interaction_id",
+        "person_id",
+        "person__display_name",
+        "person__visibility",
+        "person__owner_id",
+    )
+    for interaction_id, person_id, name, visibility, owner_id in rows:
+        if visibility == Visibility.TEAM or owner_id == actor.pk:
+            people[interaction_id].append(ParticipantRef(person_id, name))
+    for interaction in items:
+        interaction.visible_participants = sorted(  # type: ignore[attr-defined]
+            people.get(interaction.pk, []), key=lambda ref: ref.display_name
         )
-    )
+    return items
 
 
-def person_timeline(actor: Any, person: Person, *, limit: int = 50) -> list[Interaction]:
-    """The person's most recent interactions the actor may see, newest first.
+TIMELINE_PAGE = 20
 
-    Reads the (person, occurred_at) index of participations, then the interactions."""
-    ids = list(
-        Participation.objects.filter(person=person)
-        .order_by("-occurred_at")
-        .values_list("interaction_id", flat=True)[: limit * 2]
-    )
+
+def person_timeline(
+    actor: Any, person: Person, *, limit: int = TIMELINE_PAGE, before: dt.datetime | None = None
+) -> list[Interaction]:
+    """The person's interactions the actor may see, newest first, `limit` at a time
+    (older than `before` for the next page).
+
+    Reads the (person, occurred_at) index of participations, then those interactions."""
+    rows = Participation.objects.filter(person=person)
+    if before is not None:
+        rows = rows.filter(occurred_at__lt=before)
+    ids = list(rows.order_by("-occurred_at").values_list("interaction_id", flat=True)[: limit * 2])
     qs = visible_interactions(actor).filter(pk__in=ids).order_by("-occurred_at", "-id")
-    return list(_with_participants(actor, qs)[:limit])
+    return attach_participants(actor, qs[:limit])
 
 
 def interactions_search(
@@ -82,7 +104,7 @@ def interactions_search(
         qs = qs.filter(occurred_at__gte=since)
     if until is not None:
         qs = qs.filter(occurred_at__lt=until)
-    return _with_participants(actor, qs.order_by("-occurred_at", "-id"))
+    return qs.order_by("-occurred_at", "-id")
 
 
 def monthly_activity(actor: Any, *, months: int, now: dt.datetime) -> list[tuple[dt.date, int]]:
@@ -109,9 +131,7 @@ def monthly_activity(actor: Any, *, months: int, now: dt.datetime) -> list[tuple
 
 
 def recent_interactions(actor: Any, *, limit: int = 8) -> list[Interaction]:
-    return list(
-        _with_participants(actor, visible_interactions(actor).order_by("-occurred_at"))[:limit]
-    )
+    return attach_participants(actor, visible_interactions(actor).order_by("-occurred_at")[:limit])
 
 
 def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[Person, int]]:
@@ -141,4 +161,4 @@ def organisation_timeline(actor: Any, organisation: Any, *, limit: int = 20) -> 
         .distinct()
         .order_by("-occurred_at", "-id")
     )
-    return list(_with_participants(actor, qs)[:limit])
+    return attach_participants(actor, qs[:limit])

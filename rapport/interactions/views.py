@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from rapport.core.forms import add_service_errors
@@ -34,6 +37,7 @@ def interaction_list(request: HttpRequest) -> HttpResponse:
         topic=request.GET.get("topic") or None,
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page.object_list = queries.attach_participants(request.user, page.object_list)
     return render(
         request,
         "interactions/interaction_list.html",
@@ -91,9 +95,11 @@ def person_interaction_add(request: HttpRequest, person_id: int) -> HttpResponse
             add_service_errors(form, exc)
     if request.headers.get("HX-Request") != "true" and not form.errors:
         return redirect("person_detail", person_id=person.pk)
+    timeline = queries.person_timeline(request.user, person)
     context = {
         "person": person,
-        "timeline": queries.person_timeline(request.user, person),
+        "timeline": timeline,
+        "more_url": timeline_more_url(person, timeline),
         "interaction_form": form,
     }
     return render(
@@ -107,3 +113,26 @@ def interaction_delete(request: HttpRequest, interaction_id: int) -> HttpRespons
     interaction = queries.interaction_for(request.user, interaction_id, write=True)
     services.interaction_delete(actor=request.user, interaction=interaction)
     return redirect("interaction_list")
+
+
+def timeline_more_url(person: Any, timeline: list[Interaction]) -> str | None:
+    """Where the next, older page of a person's timeline is, if there may be one."""
+    if len(timeline) < queries.TIMELINE_PAGE:
+        return None
+    before = timeline[-1].occurred_at.isoformat()
+    return f"{reverse('person_timeline', args=[person.pk])}?{urlencode({'before': before})}"
+
+
+@login_required
+def person_timeline_page(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The next page of a person's timeline (older than `before`), as list items."""
+    person = person_for(request.user, person_id)
+    before = parse_datetime(request.GET.get("before", ""))
+    if before is None or before.tzinfo is None:
+        return HttpResponse("before must be an ISO date and time with a time zone", status=400)
+    items = queries.person_timeline(request.user, person, before=before)
+    return render(
+        request,
+        "interactions/_items.html",
+        {"interactions": items, "more_url": timeline_more_url(person, items)},
+    )

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from rapport.core.forms import add_service_errors
 from rapport.interactions.forms import InteractionForm
 from rapport.interactions.queries import organisation_timeline, person_timeline
+from rapport.interactions.views import timeline_more_url
 from rapport.people import queries, services
 from rapport.people.forms import (
     ChannelFormSet,
@@ -66,10 +67,12 @@ def person_suggest(request: HttpRequest) -> HttpResponse:
 
 def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
     today = timezone.localdate()
+    timeline = person_timeline(request.user, person)
     context = {
         "person": person,
         "facts_grouped": queries.facts_by_category(person),
-        "timeline": person_timeline(request.user, person),
+        "timeline": timeline,
+        "more_url": timeline_more_url(person, timeline),
         "next_birthday": queries.next_birthday(person, today),
         "birthday_label": queries.birthday_label(person),
         "introducer": queries.introducer_for(request.user, person),
