@@ -39,6 +39,7 @@ urlpatterns = [
     path("roles/<int:role_id>/delete/", people.role_delete, name="role_delete"),
     path("organisations/", people.organisation_list, name="organisation_list"),
     path("organisations/new/", people.organisation_create, name="organisation_create"),
+    path("organisations/suggest/", people.organisation_suggest, name="organisation_suggest"),
     path(
         "organisations/<int:organisation_id>/",
         people.organisation_detail,

@@ -253,7 +253,8 @@ class Page:
     def send(self, client: Client, pk: int, requester: Any, world: dict[str, Any]) -> Any:
         data = dict(self.data)
         if self.with_own_organisation:
-            data["organisation"] = world["org_of"][requester].pk
+            data["organisation_id"] = world["org_of"][requester].pk
+            data["organisation_name"] = world["org_of"][requester].name
         return getattr(client, self.method)(self.url(pk), data)
 
 
@@ -494,7 +495,12 @@ def test_a_role_in_another_team_s_organisation_cannot_be_added_on_the_web(world,
 
     response = client_for(alice).post(
         reverse("role_add", kwargs={"person_id": world["wang"].pk}),
-        {"organisation": world["charlies_org"].pk, "title": "Mole", "influence": "3"},
+        {
+            "organisation_id": world["charlies_org"].pk,
+            "organisation_name": "Charlie Holdings",
+            "title": "Mole",
+            "influence": "3",
+        },
     )
 
     assert response.status_code == 422

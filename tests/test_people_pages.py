@@ -236,7 +236,8 @@ def test_adding_a_role_and_its_validation(book, web):
     bad = web.post(
         url,
         {
-            "organisation": book["huawei"].pk,
+            "organisation_id": book["huawei"].pk,
+            "organisation_name": "华为技术",
             "title": "Adviser",
             "influence": "3",
             "started_on": "2024-05-01",
@@ -246,7 +247,15 @@ def test_adding_a_role_and_its_validation(book, web):
     assert bad.status_code == 422
     assert "cannot end before it starts" in bad.text or "ended_on" in bad.text
     assert book["anna"].roles.count() == 1
-    good = web.post(url, {"organisation": book["huawei"].pk, "title": "Adviser", "influence": "3"})
+    good = web.post(
+        url,
+        {
+            "organisation_id": book["huawei"].pk,
+            "organisation_name": "华为技术",
+            "title": "Adviser",
+            "influence": "3",
+        },
+    )
     assert good.status_code == 302
     assert book["anna"].roles.count() == 2
     # The new organisation makes her findable by it.
@@ -334,3 +343,26 @@ def test_the_organisation_page_shows_recent_interactions_with_its_people(book, w
     assert "Quarterly review" in page
     other = web.get(reverse("organisation_detail", args=[book["northwind"].pk])).text
     assert "Quarterly review" in other  # Anna of Northwind was in the meeting too
+
+
+def test_a_role_in_a_new_organisation_creates_it_and_an_existing_name_is_reused(book, web):
+    from rapport.people.models import Organisation
+
+    url = reverse("role_add", args=[book["anna"].pk])
+    web.post(
+        url, {"organisation_name": "Blue Harbour Partners", "title": "Adviser", "influence": "2"}
+    )
+    created = Organisation.objects.get(name="Blue Harbour Partners")
+    assert created.team == book["anna"].team
+    web.post(
+        url, {"organisation_name": "northwind logistics", "title": "Board member", "influence": "4"}
+    )
+    assert Organisation.objects.filter(name__iexact="northwind logistics").count() == 1
+    assert book["anna"].roles.count() == 3
+
+
+def test_the_organisation_picker_suggests_only_the_teams_organisations(book, web):
+    response = web.get(reverse("organisation_suggest"), {"organisation_name": "hold"})
+    assert "Charlie Holdings" not in response.text
+    response = web.get(reverse("organisation_suggest"), {"organisation_name": "north"})
+    assert "Northwind Logistics" in response.text

@@ -79,31 +79,19 @@ class OrganisationForm(forms.ModelForm):
 
 
 class RoleForm(forms.ModelForm):
-    organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.none()
-    )
+    """The organisation is typed, with suggestions: a team may have thousands, too many
+    for a select. A name that matches none creates the organisation."""
+
+    organisation_name = forms.CharField(label=_("Organisation"), max_length=200)
+    organisation_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Role
-        fields = [
-            "organisation",
-            "title",
-            "is_decision_maker",
-            "influence",
-            "started_on",
-            "ended_on",
-        ]
+        fields = ["title", "is_decision_maker", "influence", "started_on", "ended_on"]
         widgets = {
             "started_on": forms.DateInput(attrs={"type": "date"}),
             "ended_on": forms.DateInput(attrs={"type": "date"}),
         }
-
-    def __init__(self, *args: Any, organisations: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if organisations is not None:
-            field = self.fields["organisation"]
-            assert isinstance(field, forms.ModelChoiceField)
-            field.queryset = organisations
 
 
 class FactForm(forms.ModelForm):

@@ -409,9 +409,24 @@ def _validate_role(role: Role) -> None:
 
 
 @transaction.atomic
-def role_create(*, actor: Any, person: Person, organisation: Organisation, **fields: Any) -> Role:
-    """Place a person in an organisation."""
+def role_create(
+    *,
+    actor: Any,
+    person: Person,
+    organisation: Organisation | None = None,
+    organisation_name: str = "",
+    **fields: Any,
+) -> Role:
+    """Place a person in an organisation: the one given, else the team's organisation of
+    that name (any case), else a new one by that name, created in the same transaction."""
     _reject_unknown(fields, ROLE_FIELDS)
+    if organisation is None:
+        name = organisation_name.strip()
+        if not name:
+            raise ValidationError({"organisation_name": _("name the organisation")})
+        organisation = Organisation.objects.filter(
+            team_id=person.team_id, name__iexact=name
+        ).first() or organisation_create(actor=actor, name=name)
     role = Role(person=person, organisation=organisation, **fields)
     _validate_role(role)
     role.save()

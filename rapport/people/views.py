@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.core.forms import add_service_errors
@@ -78,7 +79,7 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
         "introducer": queries.introducer_for(request.user, person),
         "fact_form": FactForm(),
         "interaction_form": InteractionForm(),
-        "role_form": RoleForm(organisations=queries.organisations(request.user)),
+        "role_form": RoleForm(),
         "today": today,
     }
     context.update(extra)
@@ -228,13 +229,25 @@ def fact_delete(request: HttpRequest, fact_id: int) -> HttpResponse:
 @require_POST
 def role_add(request: HttpRequest, person_id: int) -> HttpResponse:
     person = queries.person_for(request.user, person_id, write=True)
-    form = RoleForm(request.POST, organisations=queries.organisations(request.user))
+    form = RoleForm(request.POST)
     if form.is_valid():
         data = dict(form.cleaned_data)
-        organisation = data.pop("organisation")
+        organisation_id = data.pop("organisation_id")
+        name = data.pop("organisation_name")
         try:
+            organisation = None
+            if organisation_id is not None:
+                organisation = (
+                    queries.organisations(request.user).filter(pk=organisation_id).first()
+                )
+                if organisation is None:
+                    raise ValidationError({"organisation_name": _("no such organisation")})
             services.role_create(
-                actor=request.user, person=person, organisation=organisation, **data
+                actor=request.user,
+                person=person,
+                organisation=organisation,
+                organisation_name=name,
+                **data,
             )
             return redirect("person_detail", person_id=person.pk)
         except ValidationError as exc:
@@ -246,6 +259,14 @@ def role_add(request: HttpRequest, person_id: int) -> HttpResponse:
         _person_context(request, person, role_form=form),
         status=422,
     )
+
+
+@login_required
+def organisation_suggest(request: HttpRequest) -> HttpResponse:
+    """Organisation picker: the first few of the team's organisations matching the text."""
+    query = request.GET.get("organisation_name", "").strip()
+    found = list(queries.organisations_with_counts(request.user, query=query)[:8]) if query else []
+    return render(request, "people/_organisation_suggest.html", {"organisations": found})
 
 
 @login_required
