@@ -213,3 +213,33 @@ def test_a_long_timeline_comes_twenty_at_a_time_with_older_ones_on_demand(book, 
 def test_the_older_page_needs_a_time_with_a_zone(book, alice):
     url = reverse("person_timeline", args=[book["wang"].pk])
     assert client_for(alice).get(url, {"before": "yesterday"}).status_code == 400
+
+
+def test_going_cold_lists_people_silent_past_their_cadence_most_overdue_first(alice):
+    from django.utils import timezone
+
+    from rapport.interactions.queries import going_cold
+    from rapport.people.services import person_create
+
+    now = timezone.now()
+    fortnightly = person_create(
+        actor=alice, display_name="Every Fortnight", contact_cadence_days=14
+    )
+    quarterly = person_create(actor=alice, display_name="Every Quarter", contact_cadence_days=90)
+    monthly = person_create(actor=alice, display_name="Every Month", contact_cadence_days=30)
+    for person in (fortnightly, quarterly, monthly):
+        interaction_create(
+            actor=alice,
+            participants=[person],
+            kind="call",
+            summary="Chat",
+            occurred_at=now - dt.timedelta(days=40),
+        )
+    cold = going_cold(alice, now=now)
+    assert [(p.display_name, days) for p, days in cold] == [
+        ("Every Fortnight", 26),
+        ("Every Month", 10),
+    ]
+    page = client_for(alice).get(reverse("dashboard")).text
+    assert "Every Fortnight" in page and "26 days overdue" in page
+    assert "Every Quarter" not in page

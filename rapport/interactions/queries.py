@@ -8,8 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Min, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -73,8 +72,11 @@ def person_timeline(
     if before is not None:
         rows = rows.filter(occurred_at__lt=before)
     ids = list(rows.order_by("-occurred_at").values_list("interaction_id", flat=True)[: limit * 2])
-    qs = visible_interactions(actor).filter(pk__in=ids).order_by("-occurred_at", "-id")
-    return attach_participants(actor, qs[:limit])
+    # Fetch by primary key and sort here: ordered in SQL, SQLite walks the team's
+    # (team, occurred_at) index over millions of rows looking for these few ids.
+    found = list(visible_interactions(actor).filter(pk__in=ids).order_by())
+    found.sort(key=lambda i: (i.occurred_at, i.pk), reverse=True)
+    return attach_participants(actor, found[:limit])
 
 
 def interactions_search(
@@ -117,17 +119,17 @@ def monthly_activity(actor: Any, *, months: int, now: dt.datetime) -> list[tuple
         starts.append(first)
         first = (first - dt.timedelta(days=1)).replace(day=1)
     starts.reverse()
-    since = timezone.make_aware(dt.datetime.combine(starts[0], dt.time()))
-    counts = dict(
-        visible_interactions(actor)
-        .filter(occurred_at__gte=since)
-        .annotate(month=TruncMonth("occurred_at"))
-        .values_list("month")
-        .annotate(n=Count("id"))
-        .values_list("month", "n")
-    )
-    by_date = {(m.date() if isinstance(m, dt.datetime) else m): n for m, n in counts.items()}
-    return [(start, by_date.get(start, 0)) for start in starts]
+    bounds = [timezone.make_aware(dt.datetime.combine(d, dt.time())) for d in starts]
+    next_month = (starts[-1] + dt.timedelta(days=32)).replace(day=1)
+    bounds.append(timezone.make_aware(dt.datetime.combine(next_month, dt.time())))
+    # One range count per month on the (team, occurred_at, visibility, owner) index:
+    # truncating every row's date to its month reads the table, which is slow at
+    # millions of interactions.
+    visible = visible_interactions(actor).order_by()
+    return [
+        (start, visible.filter(occurred_at__gte=low, occurred_at__lt=high).count())
+        for start, low, high in zip(starts, bounds, bounds[1:], strict=False)
+    ]
 
 
 def recent_interactions(actor: Any, *, limit: int = 8) -> list[Interaction]:
@@ -139,18 +141,32 @@ def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[P
     first, with the days overdue."""
     from rapport.people.queries import visible_people
 
-    rows = []
-    for person in (
+    shortest = Person.objects.filter(team_id=actor.member.team_id).aggregate(
+        m=Min("contact_cadence_days")
+    )["m"]
+    if shortest is None:
+        return []
+    # Only people silent longer than the shortest cadence in the team can be overdue.
+    cutoff = now - dt.timedelta(days=shortest)
+    candidates = (
         visible_people(actor)
         .filter(contact_cadence_days__isnull=False)
-        .only("id", "display_name", "contact_cadence_days", "last_interaction_at", "created_at")
+        .filter(
+            Q(last_interaction_at__lt=cutoff)
+            | Q(last_interaction_at__isnull=True, created_at__lt=cutoff)
+        )
+    )
+    overdue = []
+    for pk, last, created, cadence in candidates.values_list(
+        "pk", "last_interaction_at", "created_at", "contact_cadence_days"
     ):
-        last = person.last_interaction_at or person.created_at
-        due = last + dt.timedelta(days=person.contact_cadence_days or 0)
+        due = (last or created) + dt.timedelta(days=cadence or 0)
         if due < now:
-            rows.append((person, (now - due).days))
-    rows.sort(key=lambda pair: -pair[1])
-    return rows[:limit]
+            overdue.append(((now - due).days, pk))
+    overdue.sort(reverse=True)
+    top = overdue[:limit]
+    people = Person.objects.in_bulk([pk for _days, pk in top])
+    return [(people[pk], days) for days, pk in top]
 
 
 def organisation_timeline(actor: Any, organisation: Any, *, limit: int = 20) -> list[Interaction]:

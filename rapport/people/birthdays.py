@@ -133,16 +133,23 @@ def next_occurrence(b: Birthday, today: dt.date) -> dt.date:
     raise BirthdayError("birth_year", gettext_noop("the date is outside the supported lunar range"))
 
 
-def months_between(start: dt.date, end: dt.date) -> tuple[set[int], set[int]]:
-    """The solar and the lunar month numbers that days from `start` to `end` fall in
-    (a lunar day 30 kept on day 29 stays in its month, so months suffice)."""
-    solar: set[int] = set()
-    lunar: set[int] = set()
+def days_between(start: dt.date, end: dt.date) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """The solar and the lunar (month, day) pairs on which a birthday kept between
+    `start` and `end` (inclusive) can be recorded. A 29 February birthday is kept on
+    28 February, and a lunar day 30 on day 29 of a short month, so those are added."""
+    solar: set[tuple[int, int]] = set()
+    lunar: set[tuple[int, int]] = set()
     day = start
     while day <= end:
-        solar.add(day.month)
+        solar.add((day.month, day.day))
+        if (day.month, day.day) == (2, 28):
+            solar.add((2, 29))
         if LUNAR_FIRST_YEAR <= day.year <= LUNAR_LAST_YEAR:
-            lunar.add(LunarDate.from_solar_date(day.year, day.month, day.day).month)
+            moon = LunarDate.from_solar_date(day.year, day.month, day.day)
+            if not moon.is_leap_month:
+                lunar.add((moon.month, moon.day))
+                if moon.day == 29:
+                    lunar.add((moon.month, 30))
         day += dt.timedelta(days=1)
     return solar, lunar
 

@@ -130,6 +130,7 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["team", "display_name"]),
             models.Index(fields=["team", "owner", "visibility"]),
+            models.Index(fields=["team", "birth_month", "birth_day"], name="person_birthday_idx"),
         ]
         constraints = [
             models.CheckConstraint(
