@@ -12,16 +12,20 @@ from rapport.core.charts import bar_chart
 from rapport.interactions import queries as interaction_queries
 from rapport.people import queries as people_queries
 
+BIRTHDAYS_SHOWN = 12
+
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate()
     activity = interaction_queries.monthly_activity(request.user, months=12, now=now)
+    birthdays = people_queries.birthdays_upcoming(request.user, today, days=7)
     context = {
         "people_count": people_queries.visible_people(request.user).count(),
         "organisation_count": people_queries.organisations(request.user).count(),
-        "birthdays": people_queries.birthdays_upcoming(request.user, today, days=14),
+        "birthdays": birthdays[:BIRTHDAYS_SHOWN],
+        "more_birthdays": max(0, len(birthdays) - BIRTHDAYS_SHOWN),
         "going_cold": interaction_queries.going_cold(request.user, now=now),
         "recent": interaction_queries.recent_interactions(request.user),
         "activity_chart": bar_chart(

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -141,28 +141,27 @@ def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[P
     first, with the days overdue."""
     from rapport.people.queries import visible_people
 
-    shortest = Person.objects.filter(team_id=actor.member.team_id).aggregate(
-        m=Min("contact_cadence_days")
-    )["m"]
-    if shortest is None:
-        return []
-    # Only people silent longer than the shortest cadence in the team can be overdue.
-    cutoff = now - dt.timedelta(days=shortest)
-    candidates = (
-        visible_people(actor)
-        .filter(contact_cadence_days__isnull=False)
-        .filter(
-            Q(last_interaction_at__lt=cutoff)
-            | Q(last_interaction_at__isnull=True, created_at__lt=cutoff)
-        )
+    visible = visible_people(actor).order_by()
+    cadences = (
+        Person.objects.filter(team_id=actor.member.team_id, contact_cadence_days__isnull=False)
+        .order_by()
+        .values_list("contact_cadence_days", flat=True)
+        .distinct()
     )
-    overdue = []
-    for pk, last, created, cadence in candidates.values_list(
-        "pk", "last_interaction_at", "created_at", "contact_cadence_days"
-    ):
-        due = (last or created) + dt.timedelta(days=cadence or 0)
-        if due < now:
-            overdue.append(((now - due).days, pk))
+    overdue: list[tuple[int, int]] = []
+    for cadence in cadences:
+        if cadence is None:
+            continue
+        # Within one cadence the longest silent are the most overdue: an index range
+        # on (team, cadence, last contact) gives them first.
+        cutoff = now - dt.timedelta(days=cadence)
+        silent = visible.filter(contact_cadence_days=cadence, last_interaction_at__lt=cutoff)
+        never = visible.filter(
+            contact_cadence_days=cadence, last_interaction_at__isnull=True, created_at__lt=cutoff
+        )
+        for query, field in ((silent, "last_interaction_at"), (never, "created_at")):
+            for pk, since in query.order_by(field).values_list("pk", field)[:limit]:
+                overdue.append(((now - (since + dt.timedelta(days=cadence))).days, pk))
     overdue.sort(reverse=True)
     top = overdue[:limit]
     people = Person.objects.in_bulk([pk for _days, pk in top])

@@ -131,6 +131,10 @@ class Person(models.Model):
             models.Index(fields=["team", "display_name"]),
             models.Index(fields=["team", "owner", "visibility"]),
             models.Index(fields=["team", "birth_month", "birth_day"], name="person_birthday_idx"),
+            models.Index(
+                fields=["team", "contact_cadence_days", "last_interaction_at"],
+                name="person_cadence_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

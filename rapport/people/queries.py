@@ -225,8 +225,8 @@ def birthdays_upcoming(actor: Any, today: dt.date, days: int = 14) -> list[tuple
     end = today + dt.timedelta(days=days)
     solar_days, lunar_days = birthdays.days_between(today, end)
     # Narrow in the database to the (month, day) pairs the window can hold in each
-    # calendar, then let the pure module decide each date exactly.
-    match = Q(pk__in=[])
+    # calendar (one indexed query per month), then let the pure module decide each date.
+    candidates: list[Person] = []
     for calendar, pairs in (
         (Person.Calendar.SOLAR, solar_days),
         (Person.Calendar.LUNAR, lunar_days),
@@ -235,8 +235,11 @@ def birthdays_upcoming(actor: Any, today: dt.date, days: int = 14) -> list[tuple
         for month, day in pairs:
             by_month[month].append(day)
         for month, days_in_month in by_month.items():
-            match |= Q(birth_calendar=calendar, birth_month=month, birth_day__in=days_in_month)
-    candidates = visible_people(actor).filter(match)
+            candidates.extend(
+                visible_people(actor)
+                .filter(birth_calendar=calendar, birth_month=month, birth_day__in=days_in_month)
+                .order_by()
+            )
     found = []
     for person in candidates:
         when = next_birthday(person, today)
