@@ -25,6 +25,12 @@ urlpatterns = [
     path("people/<int:person_id>/delete/", people.person_delete, name="person_delete"),
     path("people/<int:person_id>/facts/", people.fact_add, name="fact_add"),
     path("people/<int:person_id>/roles/", people.role_add, name="role_add"),
+    path("people/<int:person_id>/roles/new/", people.role_form, name="role_form"),
+    path(
+        "people/<int:person_id>/interactions/new/",
+        interactions.person_interaction_form,
+        name="person_interaction_form",
+    ),
     path(
         "people/<int:person_id>/interactions/",
         interactions.person_interaction_add,

@@ -274,6 +274,8 @@ PAGES = [
     ),
     Page("person_interaction_add", "post", "person", data=INTERACTION_FORM),
     Page("person_timeline", "get", "person", query="before=2030-01-01T00:00:00%2B00:00"),
+    Page("person_interaction_form", "get", "person"),
+    Page("role_form", "get", "person"),
     Page("interaction_create", "get", "person", by_query="person"),
     Page("fact_delete", "post", "fact"),
     Page("role_delete", "post", "role"),

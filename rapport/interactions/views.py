@@ -90,7 +90,6 @@ def person_interaction_add(request: HttpRequest, person_id: int) -> HttpResponse
                 participants=_participants(request, required=[person]),
                 **form.service_fields(),
             )
-            form = InteractionForm()
         except ValidationError as exc:
             add_service_errors(form, exc)
     if request.headers.get("HX-Request") != "true" and not form.errors:
@@ -100,7 +99,7 @@ def person_interaction_add(request: HttpRequest, person_id: int) -> HttpResponse
         "person": person,
         "timeline": timeline,
         "more_url": timeline_more_url(person, timeline),
-        "interaction_form": form,
+        "interaction_form": form if form.errors else None,
     }
     return render(
         request, "interactions/_timeline.html", context, status=422 if form.errors else 200
@@ -135,4 +134,15 @@ def person_timeline_page(request: HttpRequest, person_id: int) -> HttpResponse:
         request,
         "interactions/_items.html",
         {"interactions": items, "more_url": timeline_more_url(person, items)},
+    )
+
+
+@login_required
+def person_interaction_form(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The empty "log an interaction" form, fetched when its section is opened."""
+    person = person_for(request.user, person_id, write=True)
+    return render(
+        request,
+        "interactions/_log_form.html",
+        {"person": person, "interaction_form": InteractionForm()},
     )

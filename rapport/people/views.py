@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.core.forms import add_service_errors
-from rapport.interactions.forms import InteractionForm
 from rapport.interactions.queries import organisation_timeline, person_timeline
 from rapport.interactions.views import timeline_more_url
 from rapport.people import queries, services
@@ -33,6 +32,9 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+PEOPLE_PER_PAGE = 25
+
+
 @login_required
 def person_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
@@ -40,8 +42,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
     organisation_id = request.GET.get("organisation")
     org_filter = int(organisation_id) if organisation_id and organisation_id.isdigit() else None
     qs = queries.people_search(request.user, query=query, tag=tag, organisation_id=org_filter)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    queries.people_list_rows(list(page.object_list))
+    page = Paginator(qs, PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = queries.people_list_rows(list(page.object_list))
     context = {"page": page, "query": query, "tag": tag, "organisation_id": org_filter}
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -78,8 +80,10 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
         "birthday_label": queries.birthday_label(person),
         "introducer": queries.introducer_for(request.user, person),
         "fact_form": FactForm(),
-        "interaction_form": InteractionForm(),
-        "role_form": RoleForm(),
+        # The interaction and role forms load when their section is opened (htmx), so
+        # the page does not render forms most visits never use; with errors they show.
+        "interaction_form": None,
+        "role_form": None,
         "today": today,
     }
     context.update(extra)
@@ -259,6 +263,13 @@ def role_add(request: HttpRequest, person_id: int) -> HttpResponse:
         _person_context(request, person, role_form=form),
         status=422,
     )
+
+
+@login_required
+def role_form(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The empty "add a role" form, fetched when its section is opened."""
+    person = queries.person_for(request.user, person_id, write=True)
+    return render(request, "people/_role_form.html", {"person": person, "role_form": RoleForm()})
 
 
 @login_required
