@@ -1,0 +1,172 @@
+"""Generate a benchmark book: `python bench/generate.py --size S|M --data-dir DIR`.
+
+Builds the same bilingual book as `rapport demo`, at size S (1k people) or M (100k people,
+13k organisations, 2M interactions), for team "Bench Team" with users alice and bob. The
+database goes to DIR/rapport.sqlite3 unless DATABASE_URL is set. Refuses to add a second
+book to a database that already holds people (exit status 1), except that asking again
+for the size it already holds is a no-op (exit status 0). Writes DIR/bench-generate.json with the
+elapsed time and row counts, which bench/run.py copies into its results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TEAM = "Bench Team"
+USERS = ("alice", "bob")
+
+
+def setup_django(data_dir: Path | None) -> None:
+    if data_dir is not None and not os.environ.get("DATABASE_URL"):
+        os.environ["RAPPORT_DATA_DIR"] = str(data_dir.expanduser().resolve())
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rapport.settings")
+    import django
+
+    django.setup()
+
+
+def _database_bytes() -> int | None:
+    """Size on disk of the SQLite database (main file plus WAL), None for PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return None
+    name = Path(connection.settings_dict["NAME"])
+    return sum(p.stat().st_size for p in (name, Path(f"{name}-wal")) if p.exists())
+
+
+def _git_commit() -> str:
+    """The commit of the app code imported (see bench/run.py git_info)."""
+    import rapport
+
+    app_dir = Path(rapport.__file__).resolve().parent.parent
+    if not (app_dir / ".git").exists():
+        marker = app_dir / "COMMIT"
+        return marker.read_text().strip() if marker.exists() else ""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=app_dir, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", required=True, choices=["demo", "S", "M"])
+    parser.add_argument(
+        "--data-dir",
+        required=True,
+        type=Path,
+        help="folder for the SQLite database (ignored if DATABASE_URL is set)",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    setup_django(args.data_dir)
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from rapport import demo
+    from rapport.accounts.models import Member
+    from rapport.interactions.models import Interaction
+    from rapport.people.models import Organisation, Person
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    where = connection.settings_dict["NAME"]
+
+    # The people that stand for the team's own members do not make a book.
+    existing = Person.objects.exclude(
+        pk__in=Member.objects.filter(person__isnull=False).values("person")
+    ).count()
+    if existing or Interaction.objects.exists():
+        meta_file = settings.DATA_DIR / "bench-generate.json"
+        previous = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+        if previous.get("size") == args.size and previous.get("rows", {}).get("people") == (
+            Person.objects.count()
+        ):
+            # Same book as asked for (e.g. `make bench-s` run twice): nothing to do.
+            print(
+                f"{where} already holds the size {args.size} book generated "
+                f"{previous.get('generated_at')}; not generating a second one."
+            )
+            return 0
+        print(
+            f"error: {connection.vendor} database {where} already holds a book "
+            f"({existing} people, {Interaction.objects.count()} interactions).\n"
+            "Refusing to add a second book to it: the figures would be for neither size.\n"
+            "Use a fresh --data-dir (or delete that database) and run again.",
+            file=sys.stderr,
+        )
+        return 1
+
+    size = demo.SIZES[args.size]
+    print(
+        f"Generating size {args.size}: {size.people:,} people, {size.organisations:,} "
+        f"organisations, {size.interactions:,} interactions\n"
+        f"into {connection.vendor} database {where}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    done: dict[str, int] = {}
+    totals = {
+        "organisations": size.organisations,
+        "people": size.people,
+        "interactions": size.interactions,
+    }
+    last_print = [0.0]
+
+    def progress(step: str, n: int) -> None:
+        done[step] = done.get(step, 0) + n
+        now = time.perf_counter()
+        finished = done[step] >= totals.get(step, 0)
+        if finished or now - last_print[0] >= 5:
+            last_print[0] = now
+            total = totals.get(step, 0)
+            pct = 100 * done[step] / total if total else 100
+            print(
+                f"  [{now - started:7.1f}s] {step:<13} {done[step]:>10,} / {total:,} ({pct:5.1f}%)",
+                flush=True,
+            )
+
+    demo.generate(size=size, team_name=TEAM, usernames=USERS, seed=args.seed, progress=progress)
+    generated = time.perf_counter() - started
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    meta = {
+        "size": args.size,
+        "seed": args.seed,
+        "database": connection.vendor,
+        "database_path": str(where) if connection.vendor == "sqlite" else None,
+        "database_bytes": _database_bytes(),
+        "generation_seconds": round(generated, 1),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generator_commit": _git_commit(),
+        "rows": {
+            "people": Person.objects.count(),
+            "organisations": Organisation.objects.count(),
+            "interactions": Interaction.objects.count(),
+        },
+    }
+    (settings.DATA_DIR / "bench-generate.json").write_text(json.dumps(meta, indent=2) + "\n")
+    size_txt = (
+        f", database {meta['database_bytes'] / 1e6:,.1f} MB" if meta["database_bytes"] else ""
+    )
+    print(f"Done in {generated:,.1f} s ({generated / 60:.1f} min){size_txt}.")
+    print(f"Rows: {meta['rows']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
