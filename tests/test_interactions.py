@@ -188,7 +188,7 @@ def test_a_private_contact_is_never_named_on_an_interaction_another_user_sees(bo
     assert "王小明" not in bobs_log  # but not Alice's now-private contact
 
 
-def test_a_long_timeline_comes_twenty_at_a_time_with_older_ones_on_demand(book, alice):
+def test_a_long_timeline_comes_a_page_at_a_time_with_older_ones_on_demand(book, alice):
     wang = book["wang"]
     for n in range(24):
         interaction_create(
@@ -200,13 +200,14 @@ def test_a_long_timeline_comes_twenty_at_a_time_with_older_ones_on_demand(book, 
         )
     web = client_for(alice)
     page = web.get(reverse("person_detail", args=[wang.pk])).text
-    assert "Call number 23" in page and "Call number 05" in page
-    assert "Call number 04" not in page and "Quarterly review" in page
+    # 15 a page: the meeting and the 14 newest calls.
+    assert "Call number 23" in page and "Call number 10" in page
+    assert "Call number 09" not in page and "Quarterly review" in page
     more = re.search(r'hx-get="([^"]+)"[^>]*>Show older interactions', page)
     assert more is not None
     older = web.get(html.unescape(more.group(1)), headers={"HX-Request": "true"}).text
-    assert "Call number 04" in older and "Call number 00" in older
-    assert "Call number 05" not in older
+    assert "Call number 09" in older and "Call number 00" in older
+    assert "Call number 10" not in older
     assert "Show older interactions" not in older
 
 

@@ -58,7 +58,7 @@ def attach_participants(actor: Any, interactions: Iterable[Interaction]) -> list
     return items
 
 
-TIMELINE_PAGE = 20
+TIMELINE_PAGE = 15
 
 
 def person_timeline(

@@ -153,26 +153,32 @@ def people_list_rows(people: list[Person]) -> list[Person]:
 
 def person_detail(actor: Any, person_id: int | str) -> Person:
     """A person with roles, channels, tags, facts and introducer loaded for the page."""
-    person = person_for(actor, person_id)
-    return (
-        Person.objects.filter(pk=person.pk)
-        .select_related("introduced_by", "owner")
-        .prefetch_related(
-            Prefetch("roles", queryset=Role.objects.select_related("organisation")),
-            "channels",
-            "tags",
-            Prefetch("facts", queryset=Fact.objects.order_by("category", "-created_at")),
+    try:
+        return (
+            visible_people(actor)
+            .select_related("introduced_by", "owner")
+            .prefetch_related(
+                Prefetch("roles", queryset=Role.objects.select_related("organisation")),
+                "channels",
+                "tags",
+                Prefetch("facts", queryset=Fact.objects.order_by("category", "-created_at")),
+            )
+            .get(pk=int(person_id))
         )
-        .get()
-    )
+    except (Person.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such person") from exc
 
 
 def introducer_for(actor: Any, person: Person) -> Person | None:
     """Who introduced the person, if the actor may see them (a colleague's private
     contact is never named)."""
-    if person.introduced_by_id is None:
+    introducer = person.introduced_by
+    if introducer is None:
         return None
-    return visible_people(actor).filter(pk=person.introduced_by_id).first()
+    visible = introducer.team_id == actor.member.team_id and (
+        introducer.visibility == Visibility.TEAM or introducer.owner_id == actor.pk
+    )
+    return introducer if visible else None
 
 
 def facts_by_category(person: Person) -> list[tuple[str, str, list[Fact]]]:
