@@ -25,7 +25,7 @@ from rapport.people.forms import (
     RoleForm,
     channel_rows,
 )
-from rapport.people.models import Person
+from rapport.people.models import Fact, Person
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -80,6 +80,7 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
         "birthday_label": queries.birthday_label(person),
         "introducer": queries.introducer_for(request.user, person),
         "fact_form": FactForm(),
+        "fact_categories": Fact.Category.choices,
         # The interaction and role forms load when their section is opened (htmx), so
         # the page does not render forms most visits never use; with errors they show.
         "interaction_form": None,
@@ -193,6 +194,7 @@ def fact_add(request: HttpRequest, person_id: int) -> HttpResponse:
         "person": person,
         "facts_grouped": queries.facts_by_category(person),
         "fact_form": form,
+        "fact_categories": Fact.Category.choices,
     }
     status = 200 if not form.errors else 422
     if _is_htmx(request):
@@ -224,6 +226,7 @@ def fact_delete(request: HttpRequest, fact_id: int) -> HttpResponse:
                 "person": person,
                 "facts_grouped": queries.facts_by_category(person),
                 "fact_form": FactForm(),
+                "fact_categories": Fact.Category.choices,
             },
         )
     return redirect("person_detail", person_id=person_id)
