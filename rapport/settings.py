@@ -138,6 +138,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["rapport.formats"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -165,3 +165,11 @@ def test_bad_settings_fail_at_start_naming_the_setting(tmp_path):
     assert flag.returncode != 0 and "RAPPORT_DEBUG" in flag.stderr
     db = _settings_in_subprocess(RAPPORT_DATA_DIR=str(tmp_path), DATABASE_URL="mysql://x/y")
     assert db.returncode != 0 and "DATABASE_URL" in db.stderr
+
+
+def test_dates_are_written_the_chinese_way_in_chinese(book, alice):
+    alice.member.language = "zh-hans"
+    alice.member.time_zone = "Asia/Shanghai"
+    alice.member.save()
+    page = client_for(alice).get(reverse("person_detail", args=[book["wang"].pk])).text
+    assert "2026年11月2日 10:00" in page
