@@ -173,3 +173,13 @@ def test_dates_are_written_the_chinese_way_in_chinese(book, alice):
     alice.member.save()
     page = client_for(alice).get(reverse("person_detail", args=[book["wang"].pk])).text
     assert "2026年11月2日 10:00" in page
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(book, alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(
+        reverse("fact_add", args=[book["wang"].pk]), {"category": "hobby", "value": "Forged"}
+    )
+    assert response.status_code == 403
+    assert not book["wang"].facts.filter(value="Forged").exists()
