@@ -50,10 +50,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "rapport.core",
     "rapport.accounts",
     "rapport.people",
     "rapport.interactions",
+    "rapport.commitments",
+    "rapport.portal",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +171,12 @@ if SECURE_COOKIES:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
 
 EMAIL_BACKEND = env_str("RAPPORT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("RAPPORT_FROM_EMAIL", "Rapport <rapport@localhost>")
+
+# Background work (the morning agenda email) goes through django.tasks with the
+# database-backed queue; `rapport worker` runs it. Tasks are stored in the same
+# database, so nothing else needs to be running.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,13 @@ class Member(models.Model):
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    agenda_email = models.BooleanField(_("email me the agenda each morning"), default=True)
+    agenda_hour = models.PositiveSmallIntegerField(
+        _("agenda email hour"),
+        default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(23)],
+        help_text=_("Local hour the morning agenda is sent (0-23)"),
     )
     # The member's own Person, so the team sits in the same graph as its clients.
     person = models.OneToOneField(

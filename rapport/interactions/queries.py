@@ -136,12 +136,16 @@ def recent_interactions(actor: Any, *, limit: int = 8) -> list[Interaction]:
     return attach_participants(actor, visible_interactions(actor).order_by("-occurred_at")[:limit])
 
 
-def going_cold(actor: Any, *, now: dt.datetime, limit: int = 10) -> list[tuple[Person, int]]:
+def going_cold(
+    actor: Any, *, now: dt.datetime, limit: int = 10, owned_only: bool = False
+) -> list[tuple[Person, int]]:
     """People with a wanted contact cadence whose silence has outrun it, most overdue
-    first, with the days overdue."""
+    first, with the days overdue. With `owned_only`, only the actor's own people."""
     from rapport.people.queries import visible_people
 
     visible = visible_people(actor).order_by()
+    if owned_only:
+        visible = visible.filter(owner_id=actor.pk)
     cadences = (
         Person.objects.filter(team_id=actor.member.team_id, contact_cadence_days__isnull=False)
         .order_by()

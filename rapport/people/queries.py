@@ -226,8 +226,14 @@ def next_birthday(person: Person, today: dt.date) -> dt.date | None:
         return None
 
 
-def birthdays_upcoming(actor: Any, today: dt.date, days: int = 14) -> list[tuple[dt.date, Person]]:
-    """Visible people whose birthday (solar or lunar) falls in the next `days` days."""
+def birthdays_upcoming(
+    actor: Any, today: dt.date, days: int = 14, *, owned_only: bool = False
+) -> list[tuple[dt.date, Person]]:
+    """Visible people whose birthday (solar or lunar) falls in the next `days` days.
+    With `owned_only`, only the actor's own people."""
+    people = visible_people(actor)
+    if owned_only:
+        people = people.filter(owner_id=actor.pk)
     end = today + dt.timedelta(days=days)
     solar_days, lunar_days = birthdays.days_between(today, end)
     # Narrow in the database to the (month, day) pairs the window can hold in each
@@ -242,9 +248,9 @@ def birthdays_upcoming(actor: Any, today: dt.date, days: int = 14) -> list[tuple
             by_month[month].append(day)
         for month, days_in_month in by_month.items():
             candidates.extend(
-                visible_people(actor)
-                .filter(birth_calendar=calendar, birth_month=month, birth_day__in=days_in_month)
-                .order_by()
+                people.filter(
+                    birth_calendar=calendar, birth_month=month, birth_day__in=days_in_month
+                ).order_by()
             )
     found = []
     for person in candidates:

@@ -273,12 +273,14 @@ def person_update(
         _set_tags(person, tags)
     person_reindex(person)
     if person.visibility != was_visibility:
+        from rapport.commitments.services import commitments_refresh_visibility
         from rapport.interactions.services import interactions_refresh_visibility
 
         AuditEntry.objects.filter(person=person).update(
             private_to=person.owner if _private(person) else None
         )
         interactions_refresh_visibility(person=person)
+        commitments_refresh_visibility(person=person)
     changed = {
         name: [before[name], _plain(getattr(person, name))]
         for name in before
