@@ -4,9 +4,12 @@ from django.urls import path
 
 from rapport.accounts import views as accounts
 from rapport.api import api
+from rapport.commitments import views as commitments
 from rapport.core import views as core
 from rapport.interactions import views as interactions
 from rapport.people import views as people
+from rapport.portal import feed
+from rapport.portal import views as portal
 
 urlpatterns = [
     path("", core.dashboard, name="dashboard"),
@@ -68,6 +71,81 @@ urlpatterns = [
         interactions.interaction_delete,
         name="interaction_delete",
     ),
+    path("commitments/", commitments.commitment_list, name="commitment_list"),
+    path("commitments/new/", commitments.commitment_create, name="commitment_create"),
+    path(
+        "commitments/<int:commitment_id>/",
+        commitments.commitment_detail,
+        name="commitment_detail",
+    ),
+    path(
+        "commitments/<int:commitment_id>/edit/",
+        commitments.commitment_edit,
+        name="commitment_edit",
+    ),
+    path(
+        "commitments/<int:commitment_id>/close/",
+        commitments.commitment_close,
+        name="commitment_close",
+    ),
+    path(
+        "commitments/<int:commitment_id>/renegotiate/",
+        commitments.commitment_renegotiate,
+        name="commitment_renegotiate",
+    ),
+    path(
+        "commitments/<int:commitment_id>/report-back/",
+        commitments.commitment_report_back,
+        name="commitment_report_back",
+    ),
+    path(
+        "commitments/<int:commitment_id>/delete/",
+        commitments.commitment_delete,
+        name="commitment_delete",
+    ),
+    path(
+        "commitments/<int:commitment_id>/milestones/",
+        commitments.milestone_add,
+        name="milestone_add",
+    ),
+    path("commitments/<int:commitment_id>/risks/", commitments.risk_add, name="risk_add"),
+    path(
+        "milestones/<int:milestone_id>/delete/",
+        commitments.milestone_delete,
+        name="milestone_delete",
+    ),
+    path("risks/<int:risk_id>/disclose/", commitments.risk_disclose, name="risk_disclose"),
+    path("risks/<int:risk_id>/resolve/", commitments.risk_resolve, name="risk_resolve"),
+    path("meetings/<int:interaction_id>/", commitments.meeting_detail, name="meeting_detail"),
+    path(
+        "meetings/<int:interaction_id>/decisions/",
+        commitments.decision_add,
+        name="decision_add",
+    ),
+    path(
+        "decisions/<int:decision_id>/dismiss/",
+        commitments.decision_dismiss,
+        name="decision_dismiss",
+    ),
+    path(
+        "people/<int:person_id>/share/",
+        portal.person_share_create,
+        name="person_share_create",
+    ),
+    path(
+        "organisations/<int:organisation_id>/share/",
+        portal.organisation_share_create,
+        name="organisation_share_create",
+    ),
+    path("share-links/<int:link_id>/revoke/", portal.share_link_revoke, name="share_link_revoke"),
+    path("p/<str:token>/", portal.tracking_page, name="tracking_page"),
+    path("preferences/calendar/", portal.calendar_feed_create, name="calendar_feed_create"),
+    path(
+        "preferences/calendar/<int:feed_id>/revoke/",
+        portal.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    path("feed/<str:token>.ics", feed.calendar_feed, name="calendar_feed"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
