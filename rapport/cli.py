@@ -123,6 +123,7 @@ def demo(
                 "organisations": bar.add_task("organisations", total=book.organisations),
                 "people": bar.add_task("people", total=book.people),
                 "interactions": bar.add_task("interactions", total=book.interactions),
+                "commitments": bar.add_task("commitments", total=book.commitments),
             }
             demo_book.generate(
                 size=book,
@@ -206,6 +207,131 @@ def token(
         return
     _, secret = services.token_create(user=user, name=name)
     console.print(secret, highlight=False, soft_wrap=True)
+
+
+def _user_named(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    user = (
+        get_user_model()
+        .objects.select_related("member__team")
+        .filter(username=username, member__isnull=False)
+        .first()
+    )
+    if user is None:
+        _fail(f"no user {username!r} in any team")
+    return user
+
+
+def _default_user() -> str:
+    """The only user, when there is just one; otherwise --user is needed."""
+    from django.contrib.auth import get_user_model
+
+    names = list(
+        get_user_model().objects.filter(member__isnull=False).values_list("username", flat=True)[:2]
+    )
+    if len(names) != 1:
+        _fail("say whose agenda with --user NAME" if names else "no users yet: rapport user add")
+    return names[0]
+
+
+@app.command()
+def agenda(
+    user: Annotated[str | None, typer.Option(help="Whose agenda (default: the only user)")] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Day as YYYY-MM-DD (default: today in the user's zone)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    email: Annotated[
+        bool, typer.Option("--email", help="Send it by email now instead of printing it")
+    ] = False,
+) -> None:
+    """Today's agenda: promises due or overdue, undisclosed risks, closes not reported
+    back, meeting decisions without follow-up, birthdays in the next 7 days and people
+    going cold.
+
+    Example: rapport agenda --user alice --date 2026-11-23 --json
+    """
+    import datetime as dt
+    import json
+
+    _setup()
+    from django.utils import timezone, translation
+
+    from rapport.core.agenda import agenda_for
+
+    person = _user_named(user or _default_user())
+    day = None
+    if date is not None:
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            _fail(f"--date must be a date like 2026-11-23, not {date!r}")
+    if email:
+        from rapport.commitments.deadlines import local_date
+        from rapport.core.tasks import agenda_email_message
+
+        member = person.member
+        if not person.email:
+            _fail(f"{person.get_username()} has no email address")
+        message = agenda_email_message(member, day or local_date(timezone.now(), member.time_zone))
+        message.send()
+        console.print(f"Sent the agenda to [bold]{person.email}[/bold]")
+        return
+    with translation.override(person.member.language):
+        result = agenda_for(person, day=day)
+        if as_json:
+            sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_agenda(result)
+
+
+def _print_agenda(result: Any) -> None:
+    from rich.table import Table
+
+    console.print(
+        f"[bold]Agenda for {result.user}, {result.date.isoformat()}[/bold] ({result.time_zone})"
+    )
+    for section in result.sections:
+        if not section.count:
+            continue
+        table = Table(title=f"{section.heading} ({section.count})", title_justify="left")
+        table.add_column("", no_wrap=True)
+        table.add_column("What")
+        table.add_column("Who")
+        table.add_column("When", no_wrap=True)
+        table.add_column("Next step")
+        for item in section.items:
+            mark = "[red]![/red]" if item.urgent else ""
+            who = "" if item.who == item.title else item.who
+            table.add_row(mark, item.title, who, item.when or "", item.detail)
+        if section.count > len(section.items):
+            table.add_row("", f"… {section.count - len(section.items)} more", "", "", "")
+        console.print(table)
+    if not result.total:
+        console.print("Nothing needs you today.")
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run what is due now, then stop (for cron)")
+    ] = False,
+) -> None:
+    """Run background work: the morning agenda emails, through django.tasks' database
+    queue. Keep one running beside `rapport serve`.
+
+    Example: rapport worker
+    """
+    _setup()
+    from django.core.management import call_command
+
+    from rapport.core.tasks import agenda_emails_schedule
+
+    _migrate()
+    queued = agenda_emails_schedule()
+    console.print(f"Morning agenda emails queued for {queued} member(s).")
+    call_command("db_worker", batch=once, verbosity=1)
 
 
 def main() -> None:

@@ -22,6 +22,15 @@ from django.utils import timezone
 from rapport import demo_words as w
 from rapport.accounts.models import Member, Team
 from rapport.accounts.services import audit_record, user_add
+from rapport.commitments import deadlines
+from rapport.commitments.models import (
+    Commitment,
+    Decision,
+    Meeting,
+    Milestone,
+    Renegotiation,
+    Risk,
+)
 from rapport.core.markup import render_markdown
 from rapport.interactions.models import Interaction, Participation
 from rapport.people import searchkey
@@ -36,14 +45,15 @@ class BookSize:
     people: int
     organisations: int
     interactions: int
+    commitments: int = 0
     days: int = 730
 
 
-DEMO = BookSize(people=300, organisations=40, interactions=4_000)
+DEMO = BookSize(people=300, organisations=40, interactions=4_000, commitments=240)
 SIZES = {
     "demo": DEMO,
-    "S": BookSize(people=1_000, organisations=130, interactions=20_000),
-    "M": BookSize(people=100_000, organisations=13_000, interactions=2_000_000),
+    "S": BookSize(people=1_000, organisations=130, interactions=20_000, commitments=800),
+    "M": BookSize(people=100_000, organisations=13_000, interactions=2_000_000, commitments=40_000),
 }
 
 Progress = Callable[[str, int], None]
@@ -348,6 +358,7 @@ def generate(
         .values("m")
     )
     Person.objects.filter(team=team).update(last_interaction_at=Subquery(latest))
+    generate_commitments(team=team, count=size.commitments, seed=seed, now=now, progress=report)
     audit_record(
         actor=users[0],
         team=team,
@@ -355,7 +366,180 @@ def generate(
         object_type="team",
         summary=(
             f"generated {size.people} people, {size.organisations} organisations, "
-            f"{size.interactions} interactions"
+            f"{size.interactions} interactions, {size.commitments} commitments"
         ),
     )
     return team
+
+
+def _close(
+    rng: random.Random, c: Commitment, now: dt.datetime
+) -> tuple[Commitment, list[Renegotiation]]:
+    """Decide how a promise whose date has passed turned out: mostly kept, some late,
+    a few broken or cancelled, some renegotiated first (mostly in time)."""
+    moves: list[Renegotiation] = []
+    if rng.random() < 0.2:
+        old_on, old_at = c.due_on, c.due_at
+        in_time = rng.random() < 0.7
+        told = (
+            old_at - dt.timedelta(days=rng.randint(1, 3))
+            if in_time
+            else old_at + dt.timedelta(days=1)
+        )
+        told = max(told, c.made_at + dt.timedelta(hours=1))
+        c.due_on = c.due_on + dt.timedelta(days=rng.randint(3, 14))
+        c.due_at = deadlines.deadline(c.due_on, None, c.time_zone)
+        moves.append(
+            Renegotiation(
+                commitment=c,
+                at=min(told, now),
+                old_due_on=old_on,
+                old_due_at=old_at,
+                new_due_on=c.due_on,
+                new_due_at=c.due_at,
+                told_client_at=min(told, now) if rng.random() < 0.95 else None,
+                reason=rng.choice(["Waiting for their data", "Scope grew", "客户要求延期", ""]),
+            )
+        )
+    if c.due_at > now:
+        return c, moves
+    if now - c.due_at < dt.timedelta(days=21) and rng.random() < 0.3:
+        return c, moves  # recently due and still open: overdue
+    roll = rng.random()
+    if roll < 0.64:
+        c.status = "kept"
+        c.delivered_at = c.due_at - dt.timedelta(hours=rng.randint(2, 24 * 5))
+        c.delivered_at = max(c.delivered_at, c.made_at + dt.timedelta(hours=1))
+    elif roll < 0.84:
+        c.status = "kept_late"
+        c.delivered_at = min(c.due_at + dt.timedelta(hours=rng.randint(2, 24 * 6)), now)
+    elif roll < 0.94:
+        c.status = "broken"
+    else:
+        c.status = "cancelled"
+    c.closed_at = c.delivered_at or min(c.due_at + dt.timedelta(days=rng.randint(0, 5)), now)
+    if c.status in ("kept", "kept_late"):
+        c.delivered = "Done as agreed" if rng.random() < 0.5 else "已按约定完成"
+        c.match = rng.choice(["met", "met", "met", "exceeded", "short"])
+    if c.status != "cancelled" and rng.random() < 0.75:
+        c.reported_back_at = min(c.closed_at + dt.timedelta(hours=rng.randint(1, 48)), now)
+    return c, moves
+
+
+def generate_commitments(
+    *,
+    team: Team,
+    count: int,
+    seed: int = 7,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Add `count` promises to a team's book over the last 300 days, with a realistic mix
+    of kept, late, broken, renegotiated and open ones, their milestones and risks, and
+    the hygiene and decisions of recent meetings. Returns how many were added."""
+    rng = random.Random(seed * 31 + 1)
+    now = now or timezone.now()
+    report = progress or (lambda _step, _n: None)
+    if count <= 0:
+        return 0
+    members = {m.user_id: m for m in Member.objects.filter(team=team).select_related("person")}
+    people = list(
+        Person.objects.filter(team=team)
+        .exclude(pk__in=[m.person_id for m in members.values() if m.person_id])
+        .values_list("pk", "owner_id", "visibility")
+    )
+    if not people:
+        return 0
+    current_org = dict(
+        Role.objects.filter(person__team=team, ended_on__isnull=True).values_list(
+            "person_id", "organisation_id"
+        )
+    )
+    added = 0
+    for batch_start in range(0, count, BATCH):
+        n = min(BATCH, count - batch_start)
+        rows: list[Commitment] = []
+        moves: list[list[Renegotiation]] = []
+        for _ in range(n):
+            person_id, owner_id, visibility = rng.choice(people)
+            member = members.get(owner_id)
+            zone = member.time_zone if member else "UTC"
+            made_at = now - dt.timedelta(days=rng.uniform(0, 300))
+            due_on = deadlines.local_date(made_at, zone) + dt.timedelta(days=rng.randint(2, 45))
+            client_side = rng.random() < 0.12
+            title, expected = rng.choice(w.PROMISES)
+            c = Commitment(
+                team=team,
+                owner_id=owner_id,
+                visibility=visibility,
+                side="client" if client_side else "ours",
+                promised_by_id=None if client_side else (member.person_id if member else None),
+                person_id=person_id,
+                organisation_id=current_org.get(person_id),
+                title=rng.choice(w.THEIR_PROMISES) if client_side else title,
+                expected="" if client_side else expected,
+                made_at=made_at,
+                due_on=due_on,
+                time_zone=zone,
+                due_at=deadlines.deadline(due_on, None, zone),
+            )
+            c, renegotiations = _close(rng, c, now)
+            rows.append(c)
+            moves.append(renegotiations)
+        created = Commitment.objects.bulk_create(rows)
+        Renegotiation.objects.bulk_create(r for rs in moves for r in rs)
+        milestones: list[Milestone] = []
+        risks: list[Risk] = []
+        for c in created:
+            end = min(c.closed_at or now, now)
+            span = (end - c.made_at).total_seconds()
+            if c.side == "ours" and span > 3600:
+                for _ in range(rng.choice([0, 1, 1, 2, 3])):
+                    title, detail = rng.choice(w.MILESTONES)
+                    at = c.made_at + dt.timedelta(seconds=rng.uniform(0, span))
+                    milestones.append(Milestone(commitment=c, title=title, detail=detail, at=at))
+            if c.side == "ours" and span > 3600 and rng.random() < 0.15:
+                raised = c.made_at + dt.timedelta(seconds=rng.uniform(0, span))
+                disclosed = (
+                    min(raised + dt.timedelta(hours=rng.randint(1, 72)), now)
+                    if rng.random() < 0.6 or c.status != "open"
+                    else None
+                )
+                risks.append(
+                    Risk(
+                        commitment=c,
+                        title=rng.choice(w.RISKS),
+                        severity=rng.choice(["low", "medium", "medium", "high"]),
+                        raised_at=raised,
+                        disclosed_at=disclosed,
+                        resolved_at=c.closed_at if c.status != "open" else None,
+                    )
+                )
+        Milestone.objects.bulk_create(milestones)
+        Risk.objects.bulk_create(risks)
+        added += n
+        report("commitments", n)
+    _meeting_hygiene(rng, team, now)
+    return added
+
+
+def _meeting_hygiene(rng: random.Random, team: Team, now: dt.datetime) -> None:
+    """Agendas, materials and decisions for the last 60 days of meetings."""
+    recent = list(
+        Interaction.objects.filter(
+            team=team, kind="meeting", occurred_at__gte=now - dt.timedelta(days=60)
+        ).values_list("pk", "occurred_at")
+    )
+    meetings, decisions = [], []
+    for pk, when in recent:
+        agenda = when - dt.timedelta(hours=rng.randint(4, 96)) if rng.random() < 0.6 else None
+        materials = when - dt.timedelta(hours=rng.randint(1, 72)) if rng.random() < 0.4 else None
+        meetings.append(
+            Meeting(interaction_id=pk, agenda_shared_at=agenda, materials_sent_at=materials)
+        )
+        for text in rng.sample(w.DECISIONS, k=rng.choice([0, 0, 1, 2])):
+            decisions.append(
+                Decision(interaction_id=pk, text=text, no_follow_up=rng.random() < 0.3)
+            )
+    Meeting.objects.bulk_create(meetings, batch_size=BATCH)
+    Decision.objects.bulk_create(decisions, batch_size=BATCH)

@@ -463,3 +463,65 @@ HOW_WE_MET = [
     "朋友介绍",
     "Sat next to each other on a flight to Shanghai",
 ]
+
+# Promises (title, what the client expects), milestones, risks and meeting decisions.
+PROMISES = [
+    ("Send the revised proposal", "Pricing for the three options, on one page"),
+    ("Share the implementation timeline", "Dates for each phase and who does what"),
+    ("Introduce them to our tax specialist", "A short call this month"),
+    ("Deliver the quarterly portfolio review", "Performance against the benchmark, in plain words"),
+    ("Confirm the warehouse audit date", "A date before the peak season"),
+    ("Fix the invoice error", "A corrected invoice and a credit note"),
+    ("Send the case study from the retail project", "Numbers they can show their board"),
+    ("Prepare the board presentation draft", "Ten slides, their template"),
+    ("Call back about the renewal terms", "A clear answer on the discount"),
+    ("Arrange a site visit to our Suzhou plant", "Two dates to choose from"),
+    ("发送修改后的报价方案", "三个方案的价格，一页纸"),
+    ("整理项目实施时间表", "每个阶段的日期和负责人"),
+    ("介绍我们的税务专家", "本月安排一次电话"),
+    ("提交季度投资组合回顾", "与基准对比的表现，通俗易懂"),
+    ("确认仓库审计日期", "旺季之前的日期"),
+    ("更正发票错误", "更正后的发票和红字发票"),
+    ("提供零售项目案例", "可以给董事会看的数据"),
+    ("准备董事会汇报初稿", "十页，用他们的模板"),
+    ("回复续约条款", "关于折扣的明确答复"),
+    ("安排参观苏州工厂", "两个可选日期"),
+]
+THEIR_PROMISES = [
+    "Send us last year's figures",
+    "Confirm the budget with finance",
+    "Introduce us to their head of procurement",
+    "提供去年的财务数据",
+    "与财务确认预算",
+    "介绍采购负责人给我们",
+]
+MILESTONES = [
+    ("Draft written", "First version done; checking the numbers."),
+    ("Reviewed with the specialist", "Two corrections made."),
+    ("Data received", "Thanks for the files; analysis started."),
+    ("Halfway", "The first three sections are complete."),
+    ("Sent for internal sign-off", "Expect it within two days."),
+    ("初稿完成", "第一版已完成，正在核对数据。"),
+    ("专家审阅完毕", "已做两处修改。"),
+    ("已收到数据", "感谢提供文件，分析已开始。"),
+    ("完成一半", "前三部分已完成。"),
+    ("提交内部审批", "预计两天内完成。"),
+]
+RISKS = [
+    "Key analyst on leave next week",
+    "Supplier data may arrive late",
+    "Legal review could take longer than planned",
+    "关键分析师下周休假",
+    "供应商数据可能延迟",
+    "法务审核可能比计划更久",
+]
+DECISIONS = [
+    "Go ahead with option B",
+    "Run a two-week pilot",
+    "Meet again after the budget is approved",
+    "Share the contract draft with legal",
+    "选择方案B",
+    "先做两周试点",
+    "预算批准后再开会",
+    "把合同草稿发给法务",
+]

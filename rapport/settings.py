@@ -171,6 +171,8 @@ if SECURE_COOKIES:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
 
 EMAIL_BACKEND = env_str("RAPPORT_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where links in emails (the morning agenda) point: the address users open Rapport at.
+RAPPORT_SITE_URL = (env_str("RAPPORT_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("RAPPORT_FROM_EMAIL", "Rapport <rapport@localhost>")
 
 # Background work (the morning agenda email) goes through django.tasks with the

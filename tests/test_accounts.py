@@ -70,10 +70,14 @@ def test_anonymous_visitors_can_switch_the_login_page_to_chinese(db):
 
 def test_preferences_save_the_time_zone_and_reject_unknown_ones(alice):
     web = client_for(alice)
-    ok = web.post(reverse("preferences"), {"language": "en", "time_zone": "Asia/Shanghai"})
+    ok = web.post(
+        reverse("preferences"), {"language": "en", "time_zone": "Asia/Shanghai", "agenda_hour": 7}
+    )
     assert ok.status_code == 302
     assert Member.objects.get(user=alice).time_zone == "Asia/Shanghai"
-    bad = web.post(reverse("preferences"), {"language": "en", "time_zone": "Mars/Olympus"})
+    bad = web.post(
+        reverse("preferences"), {"language": "en", "time_zone": "Mars/Olympus", "agenda_hour": 7}
+    )
     assert bad.status_code == 200 and "Select a valid choice" in bad.text
     assert Member.objects.get(user=alice).time_zone == "Asia/Shanghai"
 

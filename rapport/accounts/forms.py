@@ -13,6 +13,10 @@ class PreferencesForm(forms.Form):
         label=_("Time zone"),
         choices=[(z, z) for z in sorted(zoneinfo.available_timezones())],
     )
+    agenda_email = forms.BooleanField(label=_("Email me the agenda each morning"), required=False)
+    agenda_hour = forms.TypedChoiceField(
+        label=_("at"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)]
+    )
 
 
 class TokenForm(forms.Form):

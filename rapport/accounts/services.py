@@ -110,17 +110,25 @@ def user_add(
 
 
 def member_update_preferences(
-    *, actor: Any, language: str | None = None, time_zone: str | None = None
+    *,
+    actor: Any,
+    language: str | None = None,
+    time_zone: str | None = None,
+    agenda_email: bool | None = None,
+    agenda_hour: int | None = None,
 ) -> Member:
-    """Change the actor's own language and/or time zone."""
+    """Change the actor's own language, time zone and morning agenda email."""
     member: Member = actor.member
     fields = []
-    if language is not None:
-        member.language = language
-        fields.append("language")
-    if time_zone is not None:
-        member.time_zone = time_zone
-        fields.append("time_zone")
+    for name, value in (
+        ("language", language),
+        ("time_zone", time_zone),
+        ("agenda_email", agenda_email),
+        ("agenda_hour", agenda_hour),
+    ):
+        if value is not None:
+            setattr(member, name, value)
+            fields.append(name)
     member.full_clean(exclude=["person"])
     member.save(update_fields=fields)
     audit_record(

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 
 from rapport.accounts import queries, services
 from rapport.accounts.forms import PreferencesForm, TokenForm
+from rapport.core.tasks import agenda_email_schedule
+from rapport.portal.queries import calendar_feeds
 
 
 @login_required
@@ -22,17 +24,28 @@ def preferences(request: HttpRequest) -> HttpResponse:
     member = request.user.member  # type: ignore[union-attr]
     form = PreferencesForm(
         request.POST or None,
-        initial={"language": member.language, "time_zone": member.time_zone},
+        initial={
+            "language": member.language,
+            "time_zone": member.time_zone,
+            "agenda_email": member.agenda_email,
+            "agenda_hour": member.agenda_hour,
+        },
     )
     if request.method == "POST" and form.is_valid():
-        services.member_update_preferences(actor=request.user, **form.cleaned_data)
+        member = services.member_update_preferences(actor=request.user, **form.cleaned_data)
+        agenda_email_schedule(member)
         translation.activate(form.cleaned_data["language"])
         messages.success(request, _("Preferences saved."))
         return redirect("preferences")
     return render(
         request,
         "accounts/preferences.html",
-        {"form": form, "tokens": queries.user_tokens(request.user), "token_form": TokenForm()},
+        {
+            "form": form,
+            "tokens": queries.user_tokens(request.user),
+            "token_form": TokenForm(),
+            "feeds": calendar_feeds(request.user),
+        },
     )
 
 

@@ -21,7 +21,7 @@ from rapport.interactions import queries as interaction_queries
 from rapport.interactions.queries import visible_interactions
 from rapport.people import queries as people_queries
 from rapport.people.common_ground import KnownFact, suggest_topic
-from rapport.people.models import Fact
+from rapport.people.models import Fact, Visibility
 
 SECTIONS = ("commitments", "risks", "unreported", "decisions", "birthdays", "going_cold")
 BIRTHDAY_DAYS = 7
@@ -75,8 +75,13 @@ class Agenda:
         }
 
 
-def _who(commitment: Commitment) -> str:
-    names = [p.display_name for p in (commitment.person,) if p is not None]
+def _who(actor: Any, commitment: Commitment) -> str:
+    """Who the promise is with, never naming a colleague's private contact (a person made
+    private after the promise was recorded): the promise stays its owner's, the name not."""
+    person = commitment.person
+    names = []
+    if person is not None and (person.visibility == Visibility.TEAM or person.owner_id == actor.pk):
+        names.append(person.display_name)
     if commitment.organisation is not None:
         names.append(commitment.organisation.name)
     return " · ".join(names)
@@ -90,7 +95,8 @@ def _due(actor: Any, day_end: dt.datetime, now: dt.datetime, zone: str, limit: i
     section = Section("commitments", _("Promises due today or overdue"))
     qs = (
         visible_commitments(actor)
-        .filter(_mine(actor), status=Commitment.Status.OPEN, due_at__lt=day_end)
+        # A promise due on the day falls due at its end: due_at == day_end is today's.
+        .filter(_mine(actor), status=Commitment.Status.OPEN, due_at__lte=day_end)
         .order_by("due_at", "id")
     )
     section.count = qs.count()
@@ -109,7 +115,7 @@ def _due(actor: Any, day_end: dt.datetime, now: dt.datetime, zone: str, limit: i
                 title=c.title,
                 url=_commitment_url(c.pk),
                 when=c.due_on.isoformat(),
-                who=_who(c),
+                who=_who(actor, c),
                 detail=detail,
                 days=late if overdue else 0,
                 urgent=overdue,
@@ -137,7 +143,7 @@ def _risks(actor: Any, limit: int) -> Section:
                 title=risk.title,
                 url=_commitment_url(risk.commitment_id) + "#risks",
                 when=timezone.localtime(risk.raised_at).date().isoformat(),
-                who=_who(risk.commitment),
+                who=_who(actor, risk.commitment),
                 detail=_("on “%(promise)s”: tell the client early")
                 % {"promise": risk.commitment.title},
                 urgent=risk.severity == Risk.Severity.HIGH,
@@ -162,7 +168,7 @@ def _unreported(actor: Any, limit: int) -> Section:
                 title=c.title,
                 url=_commitment_url(c.pk),
                 when=timezone.localtime(c.closed_at).date().isoformat() if c.closed_at else None,
-                who=_who(c),
+                who=_who(actor, c),
                 detail=_("%(status)s: tell the client how it ended")
                 % {"status": c.get_status_display()},
             )
@@ -220,7 +226,7 @@ def _birthdays(actor: Any, today: dt.date, limit: int) -> Section:
 def _going_cold(actor: Any, now: dt.datetime, limit: int) -> Section:
     section = Section("going_cold", _("Going cold: past the wanted contact cadence"))
     cold = interaction_queries.going_cold(actor, now=now, limit=limit, owned_only=True)
-    section.count = len(cold)
+    section.count = interaction_queries.going_cold_count(actor, now=now, owned_only=True)
     facts: dict[int, list[KnownFact]] = {}
     for person_id, category, value, learned_on in Fact.objects.filter(
         person_id__in=[p.pk for p, _days in cold]

@@ -39,3 +39,34 @@ def bar_chart(
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped
+
+
+def share_bar(
+    segments: list[tuple[str, int, str]], *, title: str, width: int = 560, height: int = 28
+) -> SafeString:
+    """One horizontal bar split into labelled shares, e.g. promises kept / late / broken.
+
+    Each segment is (label, count, css class); empty segments are left out."""
+    total = sum(count for _, count, _ in segments)
+    parts = [
+        f'<svg class="chart share" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    x = 0.0
+    for label, count, css in segments:
+        if not count or not total:
+            continue
+        w = width * count / total
+        parts.append(
+            f'<rect class="{escape(css)}" x="{x:.1f}" y="0" width="{w:.1f}" height="{height}">'
+            f"<title>{escape(label)}: {count}</title></rect>"
+        )
+        if w > 40:
+            parts.append(
+                f'<text x="{x + w / 2:.1f}" y="{height / 2 + 4:.1f}" text-anchor="middle">'
+                f"{escape(label)} {count}</text>"
+            )
+        x += w
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

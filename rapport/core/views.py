@@ -8,11 +8,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from rapport.core.agenda import agenda_for
 from rapport.core.charts import bar_chart
 from rapport.interactions import queries as interaction_queries
 from rapport.people import queries as people_queries
 
-BIRTHDAYS_SHOWN = 12
+AGENDA_SHOWN = 8
 
 
 @login_required
@@ -20,13 +21,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate()
     activity = interaction_queries.monthly_activity(request.user, months=12, now=now)
-    birthdays = people_queries.birthdays_upcoming(request.user, today, days=7)
+    agenda = agenda_for(request.user, now=now, limit=AGENDA_SHOWN)
     context = {
+        "agenda": agenda,
         "people_count": people_queries.visible_people(request.user).count(),
         "organisation_count": people_queries.organisations(request.user).count(),
-        "birthdays": birthdays[:BIRTHDAYS_SHOWN],
-        "more_birthdays": max(0, len(birthdays) - BIRTHDAYS_SHOWN),
-        "going_cold": interaction_queries.going_cold(request.user, now=now),
         "recent": interaction_queries.recent_interactions(request.user),
         "activity_chart": bar_chart(
             [(date_format(start, "M"), count) for start, count in activity],

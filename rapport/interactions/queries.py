@@ -172,6 +172,34 @@ def going_cold(
     return [(people[pk], days) for days, pk in top]
 
 
+def going_cold_count(actor: Any, *, now: dt.datetime, owned_only: bool = False) -> int:
+    """How many people `going_cold` would list without a limit."""
+    from rapport.people.queries import visible_people
+
+    visible = visible_people(actor).order_by()
+    if owned_only:
+        visible = visible.filter(owner_id=actor.pk)
+    cadences = (
+        visible.filter(contact_cadence_days__isnull=False)
+        .values_list("contact_cadence_days", flat=True)
+        .distinct()
+    )
+    total = 0
+    for cadence in cadences:
+        if cadence is None:
+            continue
+        cutoff = now - dt.timedelta(days=cadence)
+        total += (
+            visible.filter(contact_cadence_days=cadence)
+            .filter(
+                Q(last_interaction_at__lt=cutoff)
+                | Q(last_interaction_at__isnull=True, created_at__lt=cutoff)
+            )
+            .count()
+        )
+    return total
+
+
 def organisation_timeline(actor: Any, organisation: Any, *, limit: int = 20) -> list[Interaction]:
     """Recent interactions the actor may see with anyone who holds or held a role there."""
     qs = (

@@ -68,6 +68,22 @@ def person_suggest(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _promises_context(
+    request: HttpRequest, *, person: Person | None = None, organisation: Any = None
+) -> dict[str, Any]:
+    """The promises card: the client's commitments, our on-time record, share links."""
+    from rapport.commitments.queries import commitments_with, record_for
+    from rapport.portal.queries import share_links_with
+
+    commitments = commitments_with(request.user, person=person, organisation=organisation)
+    return {
+        "commitments": commitments,
+        "record": record_for(commitments),
+        "share_links": share_links_with(request.user, person=person, organisation=organisation),
+        "now": timezone.now(),
+    }
+
+
 def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[str, Any]:
     today = timezone.localdate()
     timeline = person_timeline(request.user, person)
@@ -86,6 +102,7 @@ def _person_context(request: HttpRequest, person: Person, **extra: Any) -> dict[
         "interaction_form": None,
         "role_form": None,
         "today": today,
+        **_promises_context(request, person=person),
     }
     context.update(extra)
     return context
@@ -311,6 +328,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
             "organisation": organisation,
             "roles": roles,
             "timeline": organisation_timeline(request.user, organisation),
+            **_promises_context(request, organisation=organisation),
         },
     )
 
