@@ -233,7 +233,16 @@ def _post_action(
             return redirect("commitment_detail", commitment_id=commitment.pk)
         except ValidationError as exc:
             add_service_errors(form, exc)
-    return _detail(request, commitment_id, status=422, **{form_name: form, "open_form": form_name})
+    # A closed promise shows no forms, so say what went wrong above the page instead.
+    hidden = (
+        [] if commitment.is_open else [str(e) for errors in form.errors.values() for e in errors]
+    )
+    return _detail(
+        request,
+        commitment_id,
+        status=422,
+        **{form_name: form, "open_form": form_name, "action_errors": hidden},
+    )
 
 
 @login_required
