@@ -103,3 +103,57 @@ def test_sign_in_add_a_person_a_fact_and_an_interaction_then_switch_to_chinese(
     assert "共同点" in page.inner_text("#facts")
     assert "联系人" in page.inner_text("header")
     assert "Dim sum near the office" in page.inner_text("#timeline")
+
+
+def test_a_promise_from_a_person_page_tracked_by_the_client_until_the_link_is_revoked(
+    live_server, browser_page, transactional_db
+):
+    from rapport.commitments.models import Commitment
+    from rapport.people.services import person_create
+
+    alice = make_user("alice", "Alpha Advisory")
+    wang = person_create(actor=alice, display_name="王小明", romanised_name="Wang Xiaoming")
+    page = browser_page
+    page.goto(f"{live_server.url}/people/{wang.pk}/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('王小明')")
+
+    # Record a promise from the person page
+    page.click("[data-testid=new-commitment]")
+    page.fill("#id_title", "Send the revised proposal")
+    page.fill("#id_due_on", "2099-01-15")
+    page.fill("#id_expected", "Three options on one page")
+    page.click("button:has-text('Record the promise')")
+    page.wait_for_selector("h1:has-text('Send the revised proposal')")
+    commitment = Commitment.objects.get(title="Send the revised proposal")
+    assert commitment.person == wang and commitment.status == "open"
+
+    # Add a milestone
+    page.click("[data-testid=add-milestone]")
+    page.fill("#progress input[name=title]", "Draft written")
+    page.click("#progress button:has-text('Add progress')")
+    page.wait_for_selector("[data-testid=milestones] >> text=Draft written")
+
+    # Share the tracking link from the person page
+    page.click("a:has-text('王小明')")
+    page.click("summary:has-text('Client tracking page')")
+    page.select_option("#share-language", "zh-hans")
+    page.click("[data-testid=create-share]")
+    url = page.locator("[data-testid=share-url]").inner_text().strip()
+    assert "/p/" in url
+
+    # The client opens it without signing in and sees the milestone
+    client = page.context.browser.new_context(locale="zh-CN").new_page()
+    client.goto(url)
+    client.wait_for_selector("[data-testid=milestone] >> text=Draft written")
+    assert "Send the revised proposal" in client.content()
+    assert "Three options on one page" not in client.content()
+
+    # Revoke it; the client's next visit is a 404
+    page.click("text=Done")
+    page.click("[data-testid=revoke-share]")
+    page.wait_for_selector("text=revoked")
+    response = client.goto(url)
+    assert response is not None and response.status == 404
