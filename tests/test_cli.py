@@ -87,8 +87,60 @@ def test_token_prints_a_secret_whose_hash_alone_is_stored(tmp_path):
     assert missing.returncode == 1 and "no user 'nobody'" in missing.stderr
 
 
+def test_agenda_prints_a_users_day_as_json_and_as_a_table(tmp_path):
+    import json
+
+    run(tmp_path, "init")
+    run(
+        tmp_path,
+        "user",
+        "add",
+        "hal",
+        "--team",
+        "T",
+        "--password",
+        "a-long-passphrase",
+        "--email",
+        "hal@example.com",
+    )
+    run(tmp_path, "user", "add", "ivy", "--team", "T", "--password", "a-long-passphrase")
+    ambiguous = run(tmp_path, "agenda", check=False)
+    assert ambiguous.returncode == 1 and "--user" in ambiguous.stderr
+    data = json.loads(
+        run(tmp_path, "agenda", "--user", "hal", "--date", "2026-11-23", "--json").stdout
+    )
+    assert data["user"] == "hal" and data["date"] == "2026-11-23"
+    assert set(data["sections"]) == {
+        "commitments",
+        "risks",
+        "unreported",
+        "decisions",
+        "birthdays",
+        "going_cold",
+    }
+    assert (
+        "Agenda for hal, 2026-11-23"
+        in run(tmp_path, "agenda", "--user", "hal", "--date", "2026-11-23").stdout
+    )
+    bad = run(tmp_path, "agenda", "--user", "hal", "--date", "23/11/2026", check=False)
+    assert bad.returncode == 1 and "--date must be a date" in bad.stderr
+    mailed = run(tmp_path, "agenda", "--user", "hal", "--email")
+    assert "Subject: Your agenda for" in mailed.stdout  # the console email backend
+    assert "Sent the agenda to hal@example.com" in mailed.stdout
+    no_address = run(tmp_path, "agenda", "--user", "ivy", "--email", check=False)
+    assert no_address.returncode == 1 and "has no email address" in no_address.stderr
+
+
 def test_every_command_has_help_with_an_example():
-    for command in [["init"], ["serve"], ["demo"], ["user", "add"], ["token"]]:
+    for command in [
+        ["init"],
+        ["serve"],
+        ["demo"],
+        ["user", "add"],
+        ["token"],
+        ["agenda"],
+        ["worker"],
+    ]:
         result = subprocess.run(
             [RAPPORT, *command, "--help"], capture_output=True, text=True, check=True
         )
