@@ -45,19 +45,26 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 def local_midnight(day: dt.date, time_zone: str) -> dt.datetime:
     """The first instant of `day` in `time_zone`, in UTC.
 
-    Where midnight does not exist (a zone that springs forward at 00:00) the day
-    begins at the first valid local time after it."""
+    Where midnight does not exist (a zone that springs forward at 00:00) the day begins
+    at the clock change that skipped it; a day skipped altogether (Samoa's 30 December
+    2011) begins where the next one does, so it holds no instant."""
     zone = _zone(time_zone)
     naive = dt.datetime.combine(day, dt.time())
-    for minutes in range(0, 24 * 60, 15):
-        candidate = (naive + dt.timedelta(minutes=minutes)).replace(tzinfo=zone)
-        # A wall time that does not exist does not survive the round trip through UTC.
-        back = candidate.astimezone(dt.UTC).astimezone(zone)
-        if back.replace(tzinfo=None) == candidate.replace(tzinfo=None):
-            return candidate.astimezone(dt.UTC)
-    raise DeadlineError(
-        "due_on", f"{day} has no valid local time in {time_zone}"
-    )  # pragma: no cover
+    # fold=0 reads a midnight that happens twice as the first one, and a skipped one
+    # with the offset from before the change, which lands after the change.
+    after = naive.replace(tzinfo=zone).astimezone(dt.UTC)
+    if after.astimezone(zone).replace(tzinfo=None) == naive:
+        return after
+    # Midnight was skipped: find the change, the first second (offsets and changes are
+    # whole seconds) whose local date is `day` or later. Two days back is still before.
+    low, high = -2 * 86400, 0
+    while high - low > 1:
+        middle = (low + high) // 2
+        if (after + dt.timedelta(seconds=middle)).astimezone(zone).date() < day:
+            low = middle
+        else:
+            high = middle
+    return after + dt.timedelta(seconds=high)
 
 
 def day_bounds(day: dt.date, time_zone: str) -> tuple[dt.datetime, dt.datetime]:

@@ -298,6 +298,7 @@ def commitment_report_back(
 ) -> Commitment:
     """Record that the client was told how a closed promise ended."""
     now = _now(now)
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     if commitment.status == Status.OPEN:
         raise ValidationError({"status": _("close the commitment before reporting it back")})
     if commitment.reported_back_at is not None:
@@ -370,6 +371,7 @@ def risk_add(
 ) -> Risk:
     """A risk to an open promise. Until it is disclosed to the client it is flagged."""
     now = _now(now)
+    commitment = Commitment.objects.select_for_update().get(pk=commitment.pk)
     _require_progressing(commitment, "commitment")
     raised_at = _aware(raised_at, "raised_at") or now
     disclosed_at = _aware(disclosed_at, "disclosed_at")
@@ -400,6 +402,7 @@ def risk_disclose(
 ) -> Risk:
     """Record that the client was told of the risk."""
     now = _now(now)
+    risk = Risk.objects.select_for_update().select_related("commitment").get(pk=risk.pk)
     if risk.disclosed_at is not None:
         raise ValidationError({"disclosed_at": _("this risk was already disclosed")})
     at = _aware(at, "disclosed_at") or now
@@ -420,6 +423,7 @@ def risk_resolve(
 ) -> Risk:
     """The risk passed or was dealt with; it no longer needs disclosing."""
     now = _now(now)
+    risk = Risk.objects.select_for_update().select_related("commitment").get(pk=risk.pk)
     if risk.resolved_at is not None:
         raise ValidationError({"resolved_at": _("this risk was already resolved")})
     at = _aware(at, "resolved_at") or now
@@ -530,6 +534,7 @@ def decision_follow_up(
 @transaction.atomic
 def decision_dismiss(*, actor: Any, decision: Decision) -> Decision:
     """Mark a decision as needing no follow-up."""
+    decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if decision.followed_up:
         raise ValidationError({"decision": _("this decision is already followed up")})
     decision.no_follow_up = True
