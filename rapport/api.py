@@ -27,7 +27,10 @@ api = NinjaAPI(
     title="Rapport API",
     version="1",
     description=(
-        "People, organisations, roles, common-ground facts and interactions of your team. "
+        "People, organisations, roles, common-ground facts and interactions of your team; "
+        "commitments (promises either side made, with milestones, risks and renegotiations), "
+        "meetings and their decisions, your agenda for a day, clients' share links "
+        "(tracking pages) and your calendar feeds. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
         'Errors are JSON: `{"detail": message, "field": name}`.'
     ),
@@ -101,11 +104,13 @@ def on_unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register() -> None:
+    from rapport.commitments.api import router as commitments_router
     from rapport.interactions.api import router as interactions_router
     from rapport.people.api import router as people_router
 
     api.add_router("/", people_router)
     api.add_router("/interactions", interactions_router)
+    api.add_router("/", commitments_router)
 
 
 _register()

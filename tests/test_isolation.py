@@ -26,10 +26,27 @@ from rapport import urls as site_urls
 from rapport.accounts.models import ApiToken, AuditEntry
 from rapport.accounts.services import token_create
 from rapport.api import api as rapport_api
+from rapport.commitments.models import (
+    Commitment,
+    Decision,
+    Meeting,
+    Milestone,
+    Renegotiation,
+    Risk,
+)
+from rapport.commitments.services import (
+    commitment_close,
+    commitment_create,
+    decision_add,
+    milestone_add,
+    risk_add,
+)
 from rapport.interactions.models import Interaction, Participation
 from rapport.interactions.services import interaction_create
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import fact_create, person_create, person_update, role_create
+from rapport.portal.models import CalendarFeed, ShareLink
+from rapport.portal.services import calendar_feed_create, share_link_create
 from tests.conftest import api_for, client_for
 
 # The world: what each scenario's intruder tries to reach
@@ -82,6 +99,25 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     )
     alices_token, _ = token_create(user=alice, name="alice's laptop")
     bobs_token, _ = token_create(user=bob, name="bob's laptop")
+    alices = _promises(alice, book["wang"], "Alice's promise to Wang", book["meeting"])
+    bobs_meeting = interaction_create(
+        actor=bob,
+        participants=[book["bobs_secret"]],
+        kind="meeting",
+        occurred_at=dt.datetime(2026, 11, 8, 9, 0, tzinfo=dt.UTC),
+        summary="Bob's secret meeting",
+    )
+    bobs = _promises(bob, book["bobs_secret"], "Bob's secret promise", bobs_meeting)
+    bobs_meeting_with_wang = interaction_create(
+        actor=bob,
+        participants=[book["bobs_secret"], book["wang"]],
+        kind="meeting",
+        occurred_at=dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.UTC),
+        summary="Bob's secret meeting with Wang",
+    )
+    decision_with_wang = decision_add(
+        actor=bob, interaction=bobs_meeting_with_wang, text="Bob's secret decision with Wang"
+    )
     return {
         **book,
         "bobs_fact": bobs_fact,
@@ -99,6 +135,7 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
                     "organisation": book["huawei"].pk,
                     "interaction": book["meeting"].pk,
                     "token": alices_token.pk,
+                    **alices,
                 },
             },
             # Alice, Bob's colleague, after Bob's private contact and private interactions.
@@ -111,24 +148,65 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
                     "role": bobs_role.pk,
                     "interaction": book["bobs_private_call"].pk,
                     "token": bobs_token.pk,
+                    **bobs,
                 },
             },
             # Alice, after Bob's private lunch with Wang, a client she shares.
             "private_interaction": {
                 "intruder": alice,
                 "rightful": bob,
-                "targets": {"interaction": bobs_lunch.pk},
+                "targets": {
+                    "interaction": bobs_lunch.pk,
+                    "meeting": bobs_meeting_with_wang.pk,
+                    "decision": decision_with_wang.pk,
+                },
             },
         },
         "org_of": {alice: book["huawei"], bob: book["huawei"], charlie: book["charlies_org"]},
     }
 
 
+def _promises(owner: Any, client: Person, title: str, meeting: Interaction) -> dict[str, int]:
+    """Someone's promises to a client, with everything that hangs off them: an open one
+    with a milestone and an undisclosed risk, a closed one not yet reported back, a
+    decision of one of their meetings, a share link for the client and a calendar feed."""
+    due = timezone.localdate() + dt.timedelta(days=30)
+    promise = commitment_create(actor=owner, title=title, person=client, due_on=due)
+    closed = commitment_create(actor=owner, title=f"{title} (closed)", person=client, due_on=due)
+    commitment_close(actor=owner, commitment=closed, status="broken")
+    milestone = milestone_add(actor=owner, commitment=promise, title=f"{title}: milestone")
+    risk = risk_add(actor=owner, commitment=promise, title=f"{title}: risk")
+    decision = decision_add(actor=owner, interaction=meeting, text=f"{title}: decision")
+    link, _token = share_link_create(actor=owner, person=client)
+    feed, _token = calendar_feed_create(actor=owner)
+    return {
+        "commitment": promise.pk,
+        "closed_commitment": closed.pk,
+        "milestone": milestone.pk,
+        "risk": risk.pk,
+        "meeting": meeting.pk,
+        "decision": decision.pk,
+        "link": link.pk,
+        "feed": feed.pk,
+    }
+
+
+PROMISE_KINDS = {
+    "commitment",
+    "closed_commitment",
+    "milestone",
+    "risk",
+    "meeting",
+    "decision",
+    "link",
+    "feed",
+}
 # Which kinds of record each scenario has a target of (organisations are never private).
 SCENARIOS = {
-    "other_team": {"person", "fact", "role", "organisation", "interaction", "token"},
-    "private_contact": {"person", "fact", "role", "interaction", "token"},
-    "private_interaction": {"interaction"},
+    "other_team": {"person", "fact", "role", "organisation", "interaction", "token"}
+    | PROMISE_KINDS,
+    "private_contact": {"person", "fact", "role", "interaction", "token"} | PROMISE_KINDS,
+    "private_interaction": {"interaction", "meeting", "decision"},
 }
 
 # Strings from Alice's team that Charlie must never meet, and Bob's private ones that
@@ -151,6 +229,7 @@ ALPHA_STRINGS = [
     "Alice's call",
     "Team dinner",
     "Head of Procurement",
+    "Alice's promise to Wang",
 ]
 BOBS_SECRETS = [
     "Bob's Private Contact",
@@ -158,6 +237,9 @@ BOBS_SECRETS = [
     "Bob's secret lunch",
     "Bob's secret hobby",
     "Bob's secret role",
+    "Bob's secret promise",
+    "Bob's secret meeting",
+    "Bob's secret decision",
 ]
 
 
@@ -176,10 +258,20 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Participation,
             AuditEntry,
             Person.tags.through,
+            Commitment,
+            Milestone,
+            Risk,
+            Renegotiation,
+            Meeting,
+            Decision,
+            ShareLink,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
     rows["ApiToken"] = list(ApiToken.objects.order_by("pk").values("pk", "user", "revoked_at"))
+    rows["CalendarFeed"] = list(
+        CalendarFeed.objects.order_by("pk").values("pk", "user", "digest", "revoked_at")
+    )
     return rows
 
 
@@ -341,13 +433,14 @@ class ApiPath:
     method: str
     kind: str
     body: dict[str, Any] | None = None
+    param: str = ""  # the path parameter, when it is not `<kind>_id`
 
     @property
     def id(self) -> str:
         return self.name
 
     def send(self, client: Client, pk: int) -> Any:
-        url = reverse(f"api-v1:{self.name}", kwargs={f"{self.kind}_id": pk})
+        url = reverse(f"api-v1:{self.name}", kwargs={self.param or f"{self.kind}_id": pk})
         if self.body is None:
             return getattr(client, self.method)(url)
         return getattr(client, self.method)(url, self.body, content_type="application/json")
@@ -370,6 +463,32 @@ API_PATHS = [
     ApiPath("get_interaction", "get", "interaction"),
     ApiPath("patch_interaction", "patch", "interaction", {"summary": "Hijacked call"}),
     ApiPath("delete_interaction", "delete", "interaction"),
+    ApiPath("get_commitment", "get", "commitment"),
+    ApiPath("patch_commitment", "patch", "commitment", {"title": "Hijacked promise"}),
+    ApiPath("delete_commitment", "delete", "commitment"),
+    ApiPath("close_commitment", "post", "commitment", {"status": "cancelled"}),
+    ApiPath("renegotiate_commitment", "post", "commitment", {"new_due_on": "2099-01-01"}),
+    ApiPath("report_back_commitment", "post", "closed_commitment", {}, param="commitment_id"),
+    ApiPath("add_milestone", "post", "commitment", {"title": "Hijacked milestone"}),
+    ApiPath("add_risk", "post", "commitment", {"title": "Hijacked risk"}),
+    ApiPath("delete_milestone", "delete", "milestone"),
+    ApiPath("disclose_risk", "post", "risk", {}),
+    ApiPath("resolve_risk", "post", "risk", {}),
+    ApiPath("get_meeting", "get", "meeting", param="interaction_id"),
+    ApiPath(
+        "put_meeting",
+        "put",
+        "meeting",
+        {"agenda_shared_at": "2026-11-01T09:00:00Z"},
+        param="interaction_id",
+    ),
+    ApiPath(
+        "add_decision", "post", "meeting", {"text": "Hijacked decision"}, param="interaction_id"
+    ),
+    ApiPath("follow_up_decision", "post", "decision", {"side": "ours", "due_on": "2099-01-01"}),
+    ApiPath("dismiss_decision", "post", "decision"),
+    ApiPath("revoke_share_link", "post", "link"),
+    ApiPath("revoke_calendar_feed", "post", "feed"),
 ]
 
 
@@ -392,7 +511,7 @@ def test_the_same_api_path_works_for_someone_allowed(world, scenario, path):
 
     response = path.send(api_for(s["rightful"]), s["targets"][path.kind])
 
-    assert response.status_code in (200, 204), response.content[:500]
+    assert response.status_code in (200, 201, 204), response.content[:500]
 
 
 def test_every_api_path_that_takes_an_id_is_checked():
@@ -444,6 +563,11 @@ LISTS = [
     ("/api/v1/interactions?person_id={wang}", "Quarterly review", "Bob's secret lunch"),
     ("/api/v1/interactions?kind=call", "Alice's call", "Bob's secret call"),
     ("/api/v1/interactions?kind=meal", "Team dinner", "Bob's secret lunch"),
+    ("/api/v1/commitments?limit=500", "Alice's promise to Wang", "Bob's secret promise"),
+    ("/api/v1/commitments?status=broken", "Alice's promise to Wang", "Bob's secret promise"),
+    ("/api/v1/commitments?person_id={wang}", "Alice's promise to Wang", None),
+    ("/api/v1/agenda", "Alice's promise to Wang: risk", "Bob's secret promise: risk"),
+    ("/api/v1/share-links?limit=500", "王小明", "Bob's Private Contact"),
 ]
 # Pages of shared records that might mention Bob's private ones.
 SHARED_RECORD_PAGES = [

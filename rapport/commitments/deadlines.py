@@ -38,7 +38,7 @@ CLOSED = frozenset({State.KEPT, State.KEPT_LATE, State.BROKEN, State.CANCELLED})
 def _zone(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
         raise DeadlineError("time_zone", f"{name} is not a known time zone") from exc
 
 

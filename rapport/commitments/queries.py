@@ -66,6 +66,18 @@ def decision_for(actor: Any, decision_id: int | str, *, write: bool = False) -> 
         raise Http404("No such decision") from exc
 
 
+def party_for(actor: Any, person: Person | None) -> Person | None:
+    """A person named on a commitment (its client or who promised it), if the actor may
+    see them; None for a colleague's private contact (say, one made private after the
+    promise was recorded), who is never named."""
+    if person is None:
+        return None
+    visible = person.team_id == actor.member.team_id and (
+        person.visibility == Visibility.TEAM or person.owner_id == actor.pk
+    )
+    return person if visible else None
+
+
 def commitments_search(
     actor: Any,
     *,

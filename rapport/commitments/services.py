@@ -24,6 +24,7 @@ from rapport.commitments.models import (
 )
 from rapport.interactions.models import Interaction
 from rapport.people.models import Organisation, Person, Visibility
+from rapport.people.queries import visible_people
 
 Status = Commitment.Status
 EDITABLE = {"title", "details", "expected", "promised_by", "side"}
@@ -40,6 +41,10 @@ def _aware(value: Any, field: str) -> dt.datetime | None:
         raise ValidationError({field: _("a date and time is required")})
     if value.tzinfo is None:
         raise ValidationError({field: _("the time must carry a time zone")})
+    try:
+        value.astimezone(dt.UTC)  # a zone offset can push year 1 or 9999 out of range
+    except OverflowError as exc:
+        raise ValidationError({field: _("this date is out of range")}) from exc
     return value
 
 
@@ -49,17 +54,26 @@ def _not_future(value: dt.datetime | None, field: str, now: dt.datetime) -> None
         raise ValidationError({field: _("this cannot be in the future")})
 
 
-def _deadline(due_on: Any, due_time: Any, time_zone: str) -> dt.datetime:
+def _deadline(due_on: Any, due_time: Any, time_zone: str, *, prefix: str = "") -> dt.datetime:
+    """The deadline instant; errors name `due_on`/`due_time` (or `new_due_on`/... with
+    prefix "new_")."""
     if not isinstance(due_on, dt.date) or isinstance(due_on, dt.datetime):
-        raise ValidationError({"due_on": _("a due date is required")})
+        raise ValidationError({f"{prefix}due_on": _("a due date is required")})
     if due_time is not None and not isinstance(due_time, dt.time):
-        raise ValidationError({"due_time": _("enter a valid time")})
+        raise ValidationError({f"{prefix}due_time": _("enter a valid time")})
+    if due_time is not None and due_time.tzinfo is not None:
+        # The zone is the promise's time_zone; a TimeField cannot store an offset.
+        raise ValidationError({f"{prefix}due_time": _("give the time without a time zone")})
     try:
         return deadlines.deadline(due_on, due_time, time_zone)
     except deadlines.DeadlineError as exc:
+        if exc.field != "time_zone":
+            raise ValidationError({f"{prefix}due_on": exc.message}) from exc
         raise ValidationError(
             {"time_zone": _("%(value)s is not a known time zone") % {"value": time_zone}}
         ) from exc
+    except OverflowError as exc:
+        raise ValidationError({f"{prefix}due_on": _("this date is out of range")}) from exc
 
 
 def _visibility(person: Person | None) -> str:
@@ -192,7 +206,7 @@ def commitment_renegotiate(
     _require_open(commitment)
     told_client_at = _aware(told_client_at, "told_client_at")
     _not_future(told_client_at, "told_client_at", now)
-    new_due_at = _deadline(new_due_on, new_due_time, commitment.time_zone)
+    new_due_at = _deadline(new_due_on, new_due_time, commitment.time_zone, prefix="new_")
     if new_due_at <= commitment.made_at:
         raise ValidationError({"new_due_on": _("the due date is before the promise was made")})
     if new_due_on == commitment.due_on and new_due_time == commitment.due_time:
@@ -510,8 +524,10 @@ def decision_follow_up(
         raise ValidationError({"decision": _("this decision is already followed up")})
     interaction = decision.interaction
     if person is None and organisation is None:
-        people = list(interaction.participants.all())
-        person = next((p for p in people if p.pk != getattr(actor.member, "person_id", None)), None)
+        # Only someone the actor may see: never a colleague's private contact.
+        people = visible_people(actor).filter(participations__interaction=interaction)
+        own = getattr(actor.member, "person_id", None)
+        person = next((p for p in people.order_by("pk") if p.pk != own), None)
     commitment = commitment_create(
         actor=actor,
         title=title or decision.text,
