@@ -1,11 +1,14 @@
 """Generate a benchmark book: `python bench/generate.py --size S|M --data-dir DIR`.
 
-Builds the same bilingual book as `rapport demo`, at size S (1k people) or M (100k people,
-13k organisations, 2M interactions), for team "Bench Team" with users alice and bob. The
-database goes to DIR/rapport.sqlite3 unless DATABASE_URL is set. Refuses to add a second
-book to a database that already holds people (exit status 1), except that asking again
-for the size it already holds is a no-op (exit status 0). Writes DIR/bench-generate.json with the
-elapsed time and row counts, which bench/run.py copies into its results.
+Builds the same bilingual book as `rapport demo`, at size S (1k people, 800 promises) or
+M (100k people, 13k organisations, 2M interactions, 40k promises), for team "Bench Team"
+with users alice and bob. The database goes to DIR/rapport.sqlite3 unless DATABASE_URL is
+set. Refuses to add a second book to a database that already holds people (exit status 1).
+Asking again for the size it already holds is a no-op (exit status 0), except that a book
+generated before promises existed gets them added: the promises step of the generator
+(`rapport.demo.generate_commitments`) runs alone on it, with the book's seed, after
+migrating. Writes DIR/bench-generate.json with the elapsed time and row counts, which
+bench/run.py copies into its results.
 """
 
 from __future__ import annotations
@@ -58,6 +61,104 @@ def _git_commit() -> str:
         return ""
 
 
+def row_counts() -> dict[str, int]:
+    from rapport.commitments.models import (
+        Commitment,
+        Decision,
+        Meeting,
+        Milestone,
+        Renegotiation,
+        Risk,
+    )
+    from rapport.interactions.models import Interaction
+    from rapport.people.models import Organisation, Person
+
+    return {
+        "people": Person.objects.count(),
+        "organisations": Organisation.objects.count(),
+        "interactions": Interaction.objects.count(),
+        "commitments": Commitment.objects.count(),
+        "milestones": Milestone.objects.count(),
+        "risks": Risk.objects.count(),
+        "renegotiations": Renegotiation.objects.count(),
+        "meetings": Meeting.objects.count(),
+        "decisions": Decision.objects.count(),
+    }
+
+
+def checkpoint() -> None:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def add_commitments(
+    size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
+) -> int:
+    """The promises step alone, on a book generated before promises existed."""
+    from django.db import connection, transaction
+
+    from rapport import demo
+    from rapport.accounts.models import Team
+
+    book_seed = previous.get("seed", seed)
+    if book_seed != seed:
+        print(
+            f"error: the book was generated with seed {book_seed}, not {seed}; "
+            f"its promises must use the same seed (--seed {book_seed}).",
+            file=sys.stderr,
+        )
+        return 1
+    team = Team.objects.filter(name=TEAM).first()
+    if team is None:
+        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
+        return 1
+    count = demo.SIZES[size_name].commitments
+    print(
+        f"{connection.settings_dict['NAME']} holds the size {size_name} book generated "
+        f"{previous.get('generated_at')} without promises; adding {count:,} "
+        f"(seed {seed}).",
+        flush=True,
+    )
+    started = time.perf_counter()
+    done = [0]
+
+    def progress(step: str, n: int) -> None:
+        done[0] += n if step == "commitments" else 0
+        print(
+            f"  [{time.perf_counter() - started:7.1f}s] {step:<13} {done[0]:>10,} / {count:,}",
+            flush=True,
+        )
+
+    now = dt.datetime.now(dt.UTC)
+    # One transaction: a failure leaves the book as it was, and the step can run again.
+    with transaction.atomic():
+        demo.generate_commitments(team=team, count=count, seed=seed, now=now, progress=progress)
+    seconds = time.perf_counter() - started
+    checkpoint()
+    meta = dict(previous)
+    if connection.vendor == "sqlite":
+        meta["database_path"] = str(connection.settings_dict["NAME"])
+    meta["rows"] = row_counts()
+    meta["database_bytes"] = _database_bytes()
+    meta["commitments_step"] = {
+        "seconds": round(seconds, 1),
+        "migrate_seconds_before": migrate_seconds,
+        "added_at": now.isoformat(timespec="seconds"),
+        "seed": seed,
+        "count": count,
+        "generator_commit": _git_commit(),
+        "note": "added to a book generated before promises existed (generate_commitments "
+        "alone, after migrating); the rest of the book is as generated_at says",
+    }
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"Promises added in {seconds:,.1f} s.")
+    print(f"Rows: {meta['rows']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", required=True, choices=["demo", "S", "M"])
@@ -77,11 +178,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from rapport import demo
     from rapport.accounts.models import Member
+    from rapport.commitments.models import Commitment
     from rapport.interactions.models import Interaction
-    from rapport.people.models import Organisation, Person
+    from rapport.people.models import Person
 
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # On an existing book this can take minutes: on SQLite, Django's schema editor runs
+    # `PRAGMA foreign_key_check` over the whole database at the end of every migration.
+    migrate_started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
+    migrate_seconds = round(time.perf_counter() - migrate_started, 1)
     where = connection.settings_dict["NAME"]
 
     # The people that stand for the team's own members do not make a book.
@@ -94,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         if previous.get("size") == args.size and previous.get("rows", {}).get("people") == (
             Person.objects.count()
         ):
-            # Same book as asked for (e.g. `make bench-s` run twice): nothing to do.
+            # Same book as asked for (e.g. `make bench-s` run twice): nothing to do, unless
+            # it was generated before promises existed.
+            if demo.SIZES[args.size].commitments and not Commitment.objects.exists():
+                return add_commitments(args.size, previous, meta_file, args.seed, migrate_seconds)
             print(
                 f"{where} already holds the size {args.size} book generated "
                 f"{previous.get('generated_at')}; not generating a second one."
@@ -122,12 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         "organisations": size.organisations,
         "people": size.people,
         "interactions": size.interactions,
+        "commitments": size.commitments,
     }
     last_print = [0.0]
+    # When each step finished (s since the start); the promises step starts after the
+    # interactions and the people's last_interaction_at update.
+    finished_at: dict[str, float] = {}
 
     def progress(step: str, n: int) -> None:
         done[step] = done.get(step, 0) + n
         now = time.perf_counter()
+        finished_at[step] = round(now - started, 1)
         finished = done[step] >= totals.get(step, 0)
         if finished or now - last_print[0] >= 5:
             last_print[0] = now
@@ -141,9 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.generate(size=size, team_name=TEAM, usernames=USERS, seed=args.seed, progress=progress)
     generated = time.perf_counter() - started
 
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint()
     meta = {
         "size": args.size,
         "seed": args.seed,
@@ -151,13 +263,10 @@ def main(argv: list[str] | None = None) -> int:
         "database_path": str(where) if connection.vendor == "sqlite" else None,
         "database_bytes": _database_bytes(),
         "generation_seconds": round(generated, 1),
+        "steps_finished_at_seconds": finished_at,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "generator_commit": _git_commit(),
-        "rows": {
-            "people": Person.objects.count(),
-            "organisations": Organisation.objects.count(),
-            "interactions": Interaction.objects.count(),
-        },
+        "rows": row_counts(),
     }
     (settings.DATA_DIR / "bench-generate.json").write_text(json.dumps(meta, indent=2) + "\n")
     size_txt = (

@@ -3,7 +3,8 @@
 Requests the URL in-process as alice (or with a bearer token for /api/ URLs) under
 pyinstrument (`pip install pyinstrument`; not a project dependency), after one warm-up
 request, and prints the call tree. --sql lists the queries of one request with their time
-(each re-run to its last row) and SQLite query plan instead.
+(each re-run to its last row) and SQLite query plan instead. The URL `agenda` stands for
+the in-process call `rapport.core.agenda.agenda_for(alice)` that bench/run.py times.
 """
 
 from __future__ import annotations
@@ -31,9 +32,20 @@ def main(argv: list[str] | None = None) -> int:
 
     from rapport.accounts.services import token_create, token_revoke
 
-    alice = get_user_model().objects.get(username="alice")
+    alice = get_user_model().objects.select_related("member").get(username="alice")
     token = None
-    if args.url.startswith("/api/"):
+    if args.url == "agenda":
+        from rapport.core.agenda import agenda_for
+
+        class Call:
+            """agenda_for(alice) where the other URLs make a request."""
+
+            def get(self, _url: str) -> object:
+                agenda_for(alice)
+                return type("Done", (), {"status_code": 200, "content": b""})()
+
+        client: object = Call()
+    elif args.url.startswith("/api/"):
         token, secret = token_create(user=alice, name="bench/profile_page.py")
         client = Client(headers={"Authorization": f"Bearer {secret}"})
     else:

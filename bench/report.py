@@ -20,6 +20,13 @@ def queries(q: dict[str, Any]) -> str:
     return str(q["min"]) if q["min"] == q["max"] else f"{q['min']}–{q['max']}"
 
 
+def cpu(s: dict[str, Any]) -> str:
+    """CPU time of the benchmark process (results from before it was recorded: blank)."""
+    if "cpu_p50" not in s:
+        return ""
+    return f"{ms(s['cpu_p50'])} / {ms(s['cpu_p95'])}"
+
+
 def report(path: Path) -> str:
     data = json.loads(path.read_text())
     gen = data["database"].get("generation") or {}
@@ -33,8 +40,9 @@ def report(path: Path) -> str:
         + f"; measured {data['machine']['date']}, load average before/after "
         f"{data['load_average']['before'][0]} / {data['load_average']['after'][0]}.",
         "",
-        "| endpoint | p50 ms | p95 ms | p99 ms | max ms | queries/request | p95 target at M |",
-        "|---|--:|--:|--:|--:|--:|---|",
+        "| endpoint | p50 ms | p95 ms | p99 ms | max ms | queries/request | p95 target at M "
+        "| CPU p50 / p95 ms |",
+        "|---|--:|--:|--:|--:|--:|---|--:|",
     ]
     targets = data.get("targets", {})
     for key, meta in data["endpoints"].items():
@@ -45,7 +53,8 @@ def report(path: Path) -> str:
             target = f"≤ {t['target']:g}: {'met' if t['met'] else '**missed**'}"
         lines.append(
             f"| `{meta['route']}` | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} "
-            f"| {ms(s['max'])} | {queries(s['queries'])} | {target} |"
+            f"| {ms(s['max'])} | {queries(s['queries'])} | {target} "
+            f"| {cpu(s)} |"
         )
     if runs > 1:
         lines += [
@@ -60,11 +69,20 @@ def report(path: Path) -> str:
             cells = [f"{ms(a)} / {ms(b)}" for a, b in zip(per["p50"], per["p95"], strict=True)]
             lines.append(f"| `{meta['route']}` | " + " | ".join(cells) + " |")
     lines += ["", "| endpoint | kind | n | p50 ms | p95 ms | max ms |", "|---|---|--:|--:|--:|--:|"]
-    for key in ("search", "api_search", "person", "api_person"):
-        for label, s in data["breakdown"][key].items():
+    for key in ("search", "api_search", "person", "api_person", "commitment", "tracking"):
+        for label, s in data["breakdown"].get(key, {}).items():
             lines.append(
                 f"| {key} | {label} | {s['n']} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['max'])} |"
             )
+    if data.get("cli"):
+        cli = data["cli"]
+        lines += [
+            "",
+            f"`{cli['command']}` as its own process (Python start-up included): "
+            + ", ".join(ms(v) for v in cli["wall_ms"])
+            + f" ms, median {ms(cli['median_ms'])} ms; `rapport --help` median "
+            f"{ms(cli['help_median_ms'])} ms.",
+        ]
     lines += [
         "",
         "Slowest statement per endpoint (re-run to its last row):",

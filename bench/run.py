@@ -1,7 +1,11 @@
-"""Time the people pages server-side: `python bench/run.py --data-dir DIR`.
+"""Time the pages and the agenda server-side: `python bench/run.py --data-dir DIR`.
 
 Requests go in-process through django.test.Client, signed in as alice (force_login) for
 the pages and with a bearer token for the API, against a book made by bench/generate.py.
+The agenda is also timed as a plain call of `rapport.core.agenda.agenda_for(alice)`, which
+is what `rapport agenda`, the dashboard, the API and the morning email all run. The client
+tracking pages and the calendar feed are fetched through secret links made for the run
+(share_link_create, calendar_feed_create) and revoked at the end.
 For each endpoint: a few warm-up requests, then --requests timed ones; p50/p95/p99/max in
 ms and the SQL queries per request. Every response must be a 200 with real content, or the
 run stops: a benchmark that times error pages is worthless.
@@ -41,7 +45,14 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 
 # Targets at size M (p95, ms), applied to the page and to its API twin.
-TARGETS = {"person": 50.0, "api_person": 50.0, "search": 100.0, "api_search": 100.0}
+TARGETS = {
+    "person": 50.0,
+    "api_person": 50.0,
+    "search": 100.0,
+    "api_search": 100.0,
+    "agenda": 200.0,
+    "api_agenda": 200.0,
+}
 
 ENDPOINTS = [
     ("list", "GET /people/", "people list, first page"),
@@ -50,7 +61,29 @@ ENDPOINTS = [
     ("person", "GET /people/<id>/", "person page"),
     ("api_search", "GET /api/v1/people?q=…", "API search"),
     ("api_person", "GET /api/v1/people/<id>", "API person"),
+    ("agenda", "agenda_for(alice)", "alice's agenda, rapport.core.agenda.agenda_for in-process"),
+    ("api_agenda", "GET /api/v1/agenda", "API agenda"),
+    ("dashboard", "GET /", "dashboard (shows the agenda)"),
+    (
+        "commitments",
+        "GET /commitments/?show=overdue&scope=team",
+        "overdue promises of the whole team, first page",
+    ),
+    ("commitment", "GET /commitments/<id>/", "promise page, random promise alice can see"),
+    ("tracking", "GET /p/<token>/", "client tracking page, share links made for the run"),
+    ("feed", "GET /feed/<token>.ics", "alice's calendar feed"),
 ]
+# Endpoints that need the promises of the book (bench/generate.py adds them).
+COMMITMENT_ENDPOINTS = {
+    "agenda",
+    "api_agenda",
+    "dashboard",
+    "commitments",
+    "commitment",
+    "tracking",
+    "feed",
+}
+BREAKDOWN = ("search", "api_search", "person", "api_person", "commitment", "tracking")
 SEARCH_KINDS = [
     "han_name",
     "pinyin",
@@ -98,6 +131,7 @@ class Target:
     label: str  # breakdown within the endpoint (search kind, heavy/random person...)
     expect: str = ""  # text the response must contain (pages) or the id (API)
     query: str = ""
+    call: Any = None  # timed instead of a request (the in-process agenda)
 
 
 @dataclass
@@ -105,6 +139,7 @@ class Sample:
     ms: float
     queries: int
     label: str
+    cpu_ms: float = math.nan  # CPU time of this process (SQLite runs in it too)
 
 
 @dataclass
@@ -127,6 +162,7 @@ def percentile(values: list[float], p: float) -> float:
 def summarise(samples: list[Sample]) -> dict[str, Any]:
     ms = [s.ms for s in samples]
     qs = [s.queries for s in samples]
+    cpu = [s.cpu_ms for s in samples]
     return {
         "n": len(ms),
         "p50": round(percentile(ms, 50), 2),
@@ -135,6 +171,10 @@ def summarise(samples: list[Sample]) -> dict[str, Any]:
         "max": round(max(ms), 2),
         "mean": round(statistics.fmean(ms), 2),
         "queries": {"min": min(qs), "max": max(qs), "mean": round(statistics.fmean(qs), 2)},
+        # CPU time of the process over the same requests: on a shared machine the wall
+        # clock also counts the time other work held the core; this does not.
+        "cpu_p50": round(percentile(cpu, 50), 2),
+        "cpu_p95": round(percentile(cpu, 95), 2),
     }
 
 
@@ -285,6 +325,160 @@ def build_targets(alice: Any, n: int, rng: random.Random) -> dict[str, list[Targ
     return targets
 
 
+@dataclass
+class Secrets:
+    """Share links and a calendar feed made for the run, revoked at its end."""
+
+    links: list[tuple[Any, str, str, str]] = field(default_factory=list)  # link, token, label, name
+    feed: Any = None
+    feed_token: str = ""
+
+    def revoke(self, alice: Any) -> None:
+        from rapport.portal.services import calendar_feed_revoke, share_link_revoke
+
+        for link, *_ in self.links:
+            share_link_revoke(actor=alice, link=link)
+        if self.feed is not None:
+            calendar_feed_revoke(actor=alice, feed=self.feed)
+
+
+def make_secrets(alice: Any, rng: random.Random, links: int) -> Secrets:
+    """Tracking links for random clients with promises from our side (people alice can see,
+    and organisations, half each) and a calendar feed for alice."""
+    from rapport.commitments.queries import visible_commitments
+    from rapport.people.models import Organisation
+    from rapport.people.queries import visible_people
+    from rapport.portal.services import calendar_feed_create, share_link_create
+
+    secrets = Secrets()
+    ours = visible_commitments(alice).filter(side="ours")
+    people_ids = sorted(
+        set(ours.filter(person__in=visible_people(alice)).values_list("person_id", flat=True))
+    )
+    org_ids = sorted(
+        set(ours.filter(organisation__isnull=False).values_list("organisation_id", flat=True))
+    )
+    people = visible_people(alice).in_bulk(rng.sample(people_ids, min(len(people_ids), links // 2)))
+    orgs = Organisation.objects.in_bulk(rng.sample(org_ids, min(len(org_ids), links - len(people))))
+    try:
+        for person in people.values():
+            link, token = share_link_create(actor=alice, person=person, language="en")
+            secrets.links.append((link, token, "person", person.display_name))
+        for org in orgs.values():
+            link, token = share_link_create(actor=alice, organisation=org, language="en")
+            secrets.links.append((link, token, "organisation", org.name))
+        secrets.feed, secrets.feed_token = calendar_feed_create(actor=alice)
+    except BaseException:
+        secrets.revoke(alice)
+        raise
+    return secrets
+
+
+def build_commitment_targets(
+    alice: Any, n: int, rng: random.Random, secrets: Secrets, api_agenda: bool
+) -> dict[str, list[Target]]:
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.html import escape
+
+    from rapport.commitments.queries import commitments_search, visible_commitments
+    from rapport.core.agenda import agenda_for
+
+    targets: dict[str, list[Target]] = {
+        "agenda": [
+            Target("agenda_for(alice)", "alice", expect="alice", call=lambda: agenda_for(alice))
+        ],
+        "dashboard": [Target("/", "alice")],
+    }
+    if api_agenda:
+        targets["api_agenda"] = [Target("/api/v1/agenda", "alice")]
+    first = commitments_search(alice, overdue_at=timezone.now()).first()
+    targets["commitments"] = [
+        Target(
+            "/commitments/?show=overdue&scope=team",
+            "first page",
+            expect=escape(first.title) if first else "",
+        )
+    ]
+    visible = list(visible_commitments(alice).values_list("pk", "title"))
+    targets["commitment"] = [
+        Target(f"/commitments/{pk}/", "random", expect=escape(title))
+        for pk, title in (rng.choice(visible) for _ in range(n))
+    ]
+    targets["tracking"] = [
+        Target(reverse("tracking_page", args=[token]), label, expect=escape(name))
+        for _link, token, label, name in secrets.links
+    ]
+    rng.shuffle(targets["tracking"])
+    targets["feed"] = [Target(reverse("calendar_feed", args=[secrets.feed_token]), "alice")]
+    return targets
+
+
+def promises_shown(link: Any) -> int:
+    """How many promises a tracking page lists (untimed)."""
+    from django.utils import timezone
+
+    from rapport.portal.tracking import tracking_view
+
+    return len(tracking_view(link, now=timezone.now()).promises)
+
+
+def agenda_counts(alice: Any) -> dict[str, int]:
+    """What alice's agenda holds, section by section (untimed)."""
+    from rapport.core.agenda import agenda_for
+
+    return {s.name: s.count for s in agenda_for(alice).sections}
+
+
+def time_cli(data_dir: Path, times: int) -> dict[str, Any]:
+    """Wall-clock of `rapport agenda --user alice --json` as a separate process: Python
+    start-up, imports and django.setup() included, unlike the in-process `agenda` figure.
+    `rapport --help` (start-up and the CLI's own imports, no Django) is timed alongside."""
+    exe = Path(sys.executable).with_name("rapport")
+    base = [str(exe)] if exe.exists() else [sys.executable, "-m", "rapport.cli"]
+    env = {k: v for k, v in os.environ.items() if k != "RAPPORT_TESTING"}
+    if not env.get("DATABASE_URL"):
+        env["RAPPORT_DATA_DIR"] = str(data_dir.expanduser().resolve())
+
+    def wall(args: list[str]) -> float:
+        start = time.perf_counter()
+        done = subprocess.run(base + args, env=env, capture_output=True, text=True)
+        elapsed = (time.perf_counter() - start) * 1000
+        if done.returncode != 0:
+            raise SystemExit(f"error: rapport {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+        if "--json" in args and not json.loads(done.stdout).get("sections"):
+            raise SystemExit(f"error: rapport {' '.join(args)} printed no agenda")
+        return elapsed
+
+    agenda = [wall(["agenda", "--user", "alice", "--json"]) for _ in range(times)]
+    start_up = [wall(["--help"]) for _ in range(times)]
+    print(
+        "`rapport agenda --user alice --json`, wall-clock of the process: "
+        + ", ".join(f"{ms:,.0f}" for ms in agenda)
+        + " ms (`rapport --help`: "
+        + ", ".join(f"{ms:,.0f}" for ms in start_up)
+        + " ms)",
+        flush=True,
+    )
+    return {
+        "command": "rapport agenda --user alice --json",
+        "wall_ms": [round(ms, 1) for ms in agenda],
+        "median_ms": round(statistics.median(agenda), 1),
+        "help_wall_ms": [round(ms, 1) for ms in start_up],
+        "help_median_ms": round(statistics.median(start_up), 1),
+    }
+
+
+def has_route(path: str) -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
 # ---------------------------------------------------------------------------- requests
 
 
@@ -297,8 +491,16 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
+def fetch(client: Any, target: Target) -> Any:
+    """The response to a target's request, or what its call returns."""
+    return target.call() if target.call is not None else client.get(target.url)
+
+
 def check(name: str, target: Target, response: Any) -> None:
     """Stop the benchmark on anything but a 200 with the expected content."""
+    if target.call is not None:
+        check_agenda(name, target, response)
+        return
     body = response.content
     problem = None
     if response.status_code != 200:
@@ -311,6 +513,15 @@ def check(name: str, target: Target, response: Any) -> None:
             problem = f"id {data.get('id')!r}"
         if name == "api_search" and not data.get("count"):
             problem = "no results"
+        if name == "api_agenda" and (
+            set(data.get("sections", {})) != set(AGENDA_SECTIONS) or not data.get("total")
+        ):
+            problem = f"not an agenda with items: {sorted(data)}"
+    elif name == "feed":
+        if not response["Content-Type"].startswith("text/calendar"):
+            problem = f"content type {response['Content-Type']}"
+        elif not body.startswith(b"BEGIN:VCALENDAR") or b"BEGIN:VEVENT" not in body:
+            problem = "not a calendar with events"
     else:
         text = body.decode()
         if "<html" not in text:
@@ -323,22 +534,54 @@ def check(name: str, target: Target, response: Any) -> None:
         )
 
 
-def measure(name: str, client: Any, targets: list[Target], n: int, warmup: int) -> EndpointResult:
+AGENDA_SECTIONS = ("commitments", "risks", "unreported", "decisions", "birthdays", "going_cold")
+
+
+def check_agenda(name: str, target: Target, agenda: Any) -> None:
+    """The in-process agenda: all its sections, something in them, and it serialises."""
+    data = agenda.as_json()
+    if set(data["sections"]) != set(AGENDA_SECTIONS) or not data["total"]:
+        raise SystemExit(f"error: {name} gave {data!r:.500}; not timing an empty agenda")
+    if target.expect and data["user"] != target.expect:
+        raise SystemExit(f"error: {name} gave the agenda of {data['user']!r}")
+
+
+def measure(
+    name: str,
+    client: Any,
+    targets: list[Target],
+    n: int,
+    warmup: int,
+    budget: float = math.inf,
+    at_least: int = 10,
+) -> EndpointResult:
+    """Time n requests after `warmup` untimed ones. An endpoint far over its target would
+    take hours at n=200, so the timed requests stop once they have used `budget` seconds
+    (but not before `at_least` of them), and the warm-up once it has used a quarter of
+    that (after one); the figures then say how many requests they are from."""
     from django.db import connection
 
     result = EndpointResult()
+    started = time.perf_counter()
     for i in range(warmup):
+        if i and time.perf_counter() - started > budget / 4:
+            break
         t = targets[i % len(targets)]
-        check(name, t, client.get(t.url))
+        check(name, t, fetch(client, t))
+    started = time.perf_counter()
     for i in range(n):
+        if i >= at_least and time.perf_counter() - started > budget:
+            break
         t = targets[i % len(targets)]
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
+            cpu_start = time.process_time()
             start = time.perf_counter()
-            response = client.get(t.url)
+            response = fetch(client, t)
             elapsed = (time.perf_counter() - start) * 1000
+            cpu_ms = (time.process_time() - cpu_start) * 1000
         check(name, t, response)
-        result.samples.append(Sample(elapsed, counter.n, t.label))
+        result.samples.append(Sample(elapsed, counter.n, t.label, cpu_ms))
     return result
 
 
@@ -390,7 +633,7 @@ def capture(
     step = max(1, len(targets) // sample)
     for t in targets[::step][:sample]:
         with CaptureQueriesContext(connection) as ctx:
-            check(name, t, client.get(t.url))
+            check(name, t, fetch(client, t))
         result.captured.append(len(ctx.captured_queries))
         if connection.vendor != "sqlite":
             continue
@@ -496,6 +739,7 @@ def fmt(v: float) -> str:
 
 
 def print_tables(
+    endpoints: list[tuple[str, str, str]],
     summary: dict[str, Any],
     breakdown: dict[str, Any],
     runs: int,
@@ -508,9 +752,19 @@ def print_tables(
     console = Console(width=None if sys.stdout.isatty() else 130)
     title = "Server-side latency, ms" + (f" (median of {runs} runs)" if runs > 1 else "")
     table = Table(title=title)
-    for col in ("endpoint", "n", "p50", "p95", "p99", "max", "queries/req", "p95 target (M)"):
+    for col in (
+        "endpoint",
+        "n",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "queries/req",
+        "p95 target (M)",
+        "CPU p50/p95",
+    ):
         table.add_column(col, justify="left" if col == "endpoint" else "right")
-    for key, route, _ in ENDPOINTS:
+    for key, route, _ in endpoints:
         s = summary[key]
         q = s["queries"]
         queries = str(q["min"]) if q["min"] == q["max"] else f"{q['min']}–{q['max']}"
@@ -528,14 +782,15 @@ def print_tables(
             fmt(s["max"]),
             queries,
             verdict,
+            f"{fmt(s['cpu_p50'])} / {fmt(s['cpu_p95'])}",
         )
     console.print(table)
 
     detail = Table(title="Breakdown by kind of request, ms")
     for col in ("endpoint", "kind", "n", "p50", "p95", "max", "queries/req"):
         detail.add_column(col, justify="left" if col in ("endpoint", "kind") else "right")
-    for key in ("search", "api_search", "person", "api_person"):
-        for label, s in breakdown[key].items():
+    for key in BREAKDOWN:
+        for label, s in breakdown.get(key, {}).items():
             detail.add_row(
                 key,
                 label,
@@ -550,7 +805,7 @@ def print_tables(
     slow = Table(title="Slowest statements per endpoint (captured, re-run to the last row)")
     for col in ("endpoint", "max ms", "median ms", "statement"):
         slow.add_column(col)
-    for key, _, _ in ENDPOINTS:
+    for key, _, _ in endpoints:
         for s in slowest.get(key, [])[: 3 if show_plans else 1]:
             text = " ".join(s["sql"].split())
             text = text[:400] + " …" if show_plans and len(text) > 400 else text[:110]
@@ -566,16 +821,18 @@ def median_summary(per_run: list[dict[str, Any]]) -> dict[str, Any]:
         rows = [r[key] for r in per_run]
         merged = {
             f: round(statistics.median(r[f] for r in rows), 2)
-            for f in ("p50", "p95", "p99", "max", "mean")
+            for f in ("p50", "p95", "p99", "max", "mean", "cpu_p50", "cpu_p95")
         }
-        merged["n"] = rows[0]["n"]
+        merged["n"] = round(statistics.median(r["n"] for r in rows))  # --budget varies it
         merged["queries"] = {
             "min": min(r["queries"]["min"] for r in rows),
             "max": max(r["queries"]["max"] for r in rows),
             "mean": round(statistics.fmean(r["queries"]["mean"] for r in rows), 2),
         }
         if len(rows) > 1:
-            merged["per_run"] = {f: [r[f] for r in rows] for f in ("p50", "p95", "p99", "max")}
+            merged["per_run"] = {
+                f: [r[f] for r in rows] for f in ("n", "p50", "p95", "p99", "max", "cpu_p95")
+            }
         out[key] = merged
     return out
 
@@ -602,7 +859,33 @@ def main(argv: list[str] | None = None) -> int:
         "--json", type=Path, help="write the results here (default bench/out/results-<size>.json)"
     )
     parser.add_argument("--plans", action="store_true", help="print query plans")
+    parser.add_argument(
+        "--only",
+        help="comma-separated endpoints to time (default all): "
+        + ", ".join(key for key, _, _ in ENDPOINTS),
+    )
+    parser.add_argument(
+        "--links", type=int, default=6, help="share links to make for the tracking pages"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=120,
+        help="seconds of timed requests per endpoint and run, after which a slow endpoint "
+        "stops early (never before --at-least requests); 0: no limit",
+    )
+    parser.add_argument("--at-least", type=int, default=10, help="see --budget")
+    parser.add_argument(
+        "--cli",
+        type=int,
+        default=3,
+        help="times to run `rapport agenda --user alice --json` end to end (0: not at all)",
+    )
     args = parser.parse_args(argv)
+    known = {key for key, _, _ in ENDPOINTS}
+    only = set(args.only.split(",")) if args.only else known
+    if only - known:
+        parser.error(f"unknown endpoints {sorted(only - known)}; known: {sorted(known)}")
 
     setup_django(args.data_dir)
     from django.conf import settings
@@ -623,11 +906,30 @@ def main(argv: list[str] | None = None) -> int:
     meta_file = settings.DATA_DIR / "bench-generate.json"
     generation = json.loads(meta_file.read_text()) if meta_file.exists() else None
 
+    from rapport.commitments.queries import visible_commitments
+
+    skipped: dict[str, str] = {}
+    if only & COMMITMENT_ENDPOINTS and not visible_commitments(alice).exists():
+        for key in sorted(only & COMMITMENT_ENDPOINTS):
+            skipped[key] = "the book has no promises: run bench/generate.py on it again"
+    if "api_agenda" in only and not has_route("/api/v1/agenda"):
+        skipped["api_agenda"] = "no route /api/v1/agenda in this version of the app"
+    endpoints = [e for e in ENDPOINTS if e[0] in only and e[0] not in skipped]
+    for key, reason in skipped.items():
+        print(f"Skipping {key}: {reason}")
+
     page = Client()
     page.force_login(alice)
     token, secret = token_create(user=alice, name="bench/run.py")
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     clients = {key: (api if key.startswith("api") else page) for key, _, _ in ENDPOINTS}
+    # The tracking pages and the feed are opened without a login, as a client would.
+    anonymous = Client()
+    clients["tracking"] = clients["feed"] = anonymous
+    keys = {key for key, _, _ in endpoints}
+    secrets = Secrets()
+    if keys & {"tracking", "feed"}:
+        secrets = make_secrets(alice, random.Random(args.seed), args.links)
 
     app = git_info()
     print(
@@ -651,10 +953,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for run in range(args.runs):
             rng = random.Random(args.seed + run)
-            targets = build_targets(alice, args.requests, rng)
+            targets = {}
+            if keys & {"list", "list_page", "search", "person", "api_search", "api_person"}:
+                targets.update(build_targets(alice, args.requests, rng))
+            if keys & COMMITMENT_ENDPOINTS:
+                targets.update(
+                    build_commitment_targets(
+                        alice, args.requests, rng, secrets, "api_agenda" in keys
+                    )
+                )
             summary, breakdown = {}, {}
-            for key, route, _ in ENDPOINTS:
-                result = measure(key, clients[key], targets[key], args.requests, args.warmup)
+            for key, route, _ in endpoints:
+                result = measure(
+                    key,
+                    clients[key],
+                    targets[key],
+                    args.requests,
+                    args.warmup,
+                    args.budget or math.inf,
+                    args.at_least,
+                )
                 summary[key] = summarise(result.samples)
                 by_label: dict[str, list[Sample]] = defaultdict(list)
                 for s in result.samples:
@@ -673,6 +991,7 @@ def main(argv: list[str] | None = None) -> int:
             breakdown_runs.append(breakdown)
     finally:
         token_revoke(actor=alice, token_id=token.pk)
+        secrets.revoke(alice)
 
     summary = median_summary(per_run)
     breakdown = {key: median_summary([b[key] for b in breakdown_runs]) for key in breakdown_runs[0]}
@@ -685,11 +1004,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"queries, the timed requests {sorted(timed)}"
             )
     slowest = {key: r.slowest for key, r in captured.items()}
-    print_tables(summary, breakdown, args.runs, slowest, args.plans)
+    print_tables(endpoints, summary, breakdown, args.runs, slowest, args.plans)
+    cli = time_cli(args.data_dir, args.cli) if args.cli and "agenda" in keys else None
 
     targets_met = {
         key: {"p95": summary[key]["p95"], "target": t, "met": summary[key]["p95"] <= t}
         for key, t in TARGETS.items()
+        if key in summary
     }
     out = {
         "machine": machine_info(),
@@ -712,8 +1033,17 @@ def main(argv: list[str] | None = None) -> int:
             "runs": args.runs,
             "seed": args.seed,
             "capture": args.capture,
+            "budget_seconds": args.budget,
+            "at_least": args.at_least,
         },
-        "endpoints": {key: {"route": route, "what": what} for key, route, what in ENDPOINTS},
+        "endpoints": {key: {"route": route, "what": what} for key, route, what in endpoints},
+        "skipped": skipped,
+        "share_links": [
+            {"client": label, "promises_shown": promises_shown(link)}
+            for link, _token, label, _name in secrets.links
+        ],
+        "agenda_counts": agenda_counts(alice) if "agenda" in keys else None,
+        "cli": cli,
         "summary": summary,
         "breakdown": breakdown,
         "targets": targets_met,
