@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
+from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from rapport import urls as site_urls
@@ -331,15 +332,17 @@ class Page:
     query: str = ""
     by_query: str = ""  # the id goes in this query parameter instead of the path
     with_own_organisation: bool = False
+    param: str = ""  # the path parameter, when it is not `<kind>_id`
 
     @property
     def id(self) -> str:
-        return f"{self.method}-{self.name}{'-' + self.query if self.query else ''}"
+        extra = self.query or (f"by-{self.by_query}" if self.by_query else "")
+        return f"{self.method}-{self.name}{'-' + extra if extra else ''}"
 
     def url(self, pk: int) -> str:
         if self.by_query:
             return f"{reverse(self.name)}?{self.by_query}={pk}"
-        url = reverse(self.name, kwargs={f"{self.kind}_id": pk})
+        url = reverse(self.name, kwargs={self.param or f"{self.kind}_id": pk})
         return f"{url}?{self.query}" if self.query else url
 
     def send(self, client: Client, pk: int, requester: Any, world: dict[str, Any]) -> Any:
@@ -377,6 +380,40 @@ PAGES = [
     Page("organisation_delete", "post", "organisation"),
     Page("interaction_delete", "post", "interaction"),
     Page("token_revoke", "post", "token"),
+    Page("commitment_detail", "get", "commitment"),
+    Page("commitment_edit", "get", "commitment"),
+    Page("commitment_edit", "post", "commitment", data={"title": "Hijacked promise"}),
+    Page("commitment_close", "post", "commitment", data={"status": "cancelled"}),
+    Page("commitment_renegotiate", "post", "commitment", data={"new_due_on": "2099-01-01"}),
+    Page("commitment_report_back", "post", "closed_commitment", param="commitment_id"),
+    Page("commitment_delete", "post", "commitment"),
+    Page("milestone_add", "post", "commitment", data={"title": "Hijacked milestone"}),
+    Page("risk_add", "post", "commitment", data={"title": "Hijacked risk", "severity": "low"}),
+    Page("milestone_delete", "post", "milestone"),
+    Page("risk_disclose", "post", "risk"),
+    Page("risk_resolve", "post", "risk"),
+    Page("commitment_create", "get", "person", by_query="person"),
+    Page("commitment_create", "get", "organisation", by_query="organisation"),
+    Page("commitment_create", "get", "decision", by_query="decision"),
+    Page("meeting_detail", "get", "meeting", param="interaction_id"),
+    Page(
+        "meeting_detail",
+        "post",
+        "meeting",
+        data={"agenda_shared_at": "2026-11-01T09:00"},
+        param="interaction_id",
+    ),
+    Page("decision_add", "post", "meeting", data={"text": "Hijacked"}, param="interaction_id"),
+    Page("decision_dismiss", "post", "decision"),
+    Page("person_share_create", "post", "person", data={"language": "en", "days": "30"}),
+    Page(
+        "organisation_share_create",
+        "post",
+        "organisation",
+        data={"language": "en", "days": "30"},
+    ),
+    Page("share_link_revoke", "post", "link", param="link_id"),
+    Page("calendar_feed_revoke", "post", "feed", param="feed_id"),
 ]
 
 
@@ -414,9 +451,14 @@ def test_the_same_page_works_for_someone_allowed(world, scenario, page):
 
 
 def test_every_page_that_takes_an_id_is_checked():
-    # The site's own pages; the API and the admin are included, not listed, here.
+    # The site's own pages; the API and the admin are included, not listed, here. Pages
+    # addressed by a secret token rather than an id (/p/<token>/, /feed/<token>.ics) are
+    # tested with their own tokens in test_commitment_pages and test_calendar_feed.
     taking_an_id = {
-        p.name for p in site_urls.urlpatterns if isinstance(p, URLPattern) and p.pattern.converters
+        p.name
+        for p in site_urls.urlpatterns
+        if isinstance(p, URLPattern)
+        and any(isinstance(c, IntConverter) for c in p.pattern.converters.values())
     }
 
     assert taking_an_id == {page.name for page in PAGES if not page.by_query}
