@@ -887,3 +887,17 @@ def test_the_agenda_never_names_a_colleagues_private_contact(book, alice, bob):
     assert "Anna" not in json.dumps(agenda_for(bob, now=AGENDA_NOW).as_json())
     # Alice still sees her own contact named, just not Bob's promise, which is his.
     assert "Send the freight rates" not in items(agenda_for(alice, now=AGENDA_NOW), "commitments")
+
+
+def test_a_colleagues_private_contact_cannot_be_named_in_a_promise(book, alice, bob):
+    secret = book["bobs_secret"]
+    due = dt.date(2099, 1, 1)
+    with pytest.raises(ValidationError) as refused:
+        commitment_create(actor=alice, title="Sneaky", person=secret, due_on=due)
+    assert "person" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        commitment_create(
+            actor=alice, title="Sneaky", person=book["wang"], promised_by=secret, due_on=due
+        )
+    assert "promised_by" in refused.value.message_dict
+    assert not Commitment.objects.filter(title="Sneaky").exists()

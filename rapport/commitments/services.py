@@ -99,13 +99,19 @@ def _check_parties(
     actor: Any, person: Person | None, organisation: Organisation | None, promised_by: Any
 ) -> None:
     team_id = actor.member.team_id
+
+    def seen(p: Person) -> bool:
+        # The actor's team's, and shared or the actor's own: a colleague's private
+        # contact is no more reachable here than through the pages.
+        return p.team_id == team_id and (p.visibility == Visibility.TEAM or p.owner_id == actor.pk)
+
     if person is None and organisation is None:
         raise ValidationError({"person": _("say who the promise is to: a person or organisation")})
-    if person is not None and person.team_id != team_id:
+    if person is not None and not seen(person):
         raise ValidationError({"person": _("no such person")})
     if organisation is not None and organisation.team_id != team_id:
         raise ValidationError({"organisation": _("no such organisation")})
-    if promised_by is not None and promised_by.team_id != team_id:
+    if promised_by is not None and not seen(promised_by):
         raise ValidationError({"promised_by": _("no such person")})
 
 
