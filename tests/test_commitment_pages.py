@@ -379,7 +379,11 @@ def test_the_dashboard_shows_the_agenda_with_links_to_resolve_each_item(book, al
     assert reverse("meeting_detail", args=[book["meeting"].pk]) in page.text
 
 
-def test_the_morning_email_is_queued_at_the_local_hour_sent_by_the_worker_and_requeued(book, alice):
+# The worker checks its database connection the way a request does, which a test wrapped
+# in a transaction would fail on PostgreSQL: this one commits for real.
+def test_the_morning_email_is_queued_at_the_local_hour_sent_by_the_worker_and_requeued(
+    transactional_db, book, alice
+):
     Member.objects.filter(user=alice).update(time_zone="Asia/Shanghai", agenda_hour=7)
     member = Member.objects.select_related("user").get(user=alice)
     now = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
