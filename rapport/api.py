@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from rapport.accounts.services import token_authenticate
@@ -23,6 +24,45 @@ class BearerToken(HttpBearer):
         return user
 
 
+class NulCharacterError(ValueError):
+    """A NUL character in a JSON string: PostgreSQL cannot store it, so no database does."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field}: text must not contain the NUL character (\\u0000)")
+        self.field = field
+
+
+def _nul_at(value: Any, name: str = "") -> str | None:
+    """The name of the first field (like `channels[1].value`) holding a NUL, if any."""
+    if isinstance(value, str):
+        return (name or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_at(str(key), name or "body") or _nul_at(
+                item, f"{name}.{key}" if name else str(key)
+            )
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, f"{name}[{index}]")
+            if found:
+                return found
+    return None
+
+
+class JsonParser(Parser):
+    """JSON bodies, refusing NUL characters in any string so that a write fails the same
+    clear way on SQLite and PostgreSQL instead of failing in the database."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        field = _nul_at(data)
+        if field is not None:
+            raise NulCharacterError(field)
+        return data
+
+
 api = NinjaAPI(
     title="Rapport API",
     version="1",
@@ -35,6 +75,7 @@ api = NinjaAPI(
         'Errors are JSON: `{"detail": message, "field": name}`.'
     ),
     auth=BearerToken(),
+    parser=JsonParser(),
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
 )
@@ -93,6 +134,9 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """E.g. a body that is not JSON: the same error shape as every other error."""
+    cause = exc.__cause__
+    if isinstance(cause, NulCharacterError):
+        return _error(request, 422, str(cause), cause.field, {cause.field: str(cause)})
     return _error(request, exc.status_code, str(exc))
 
 

@@ -7,6 +7,7 @@ entry for every change."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -1322,3 +1323,34 @@ def test_an_audit_entry_for_a_change_says_what_changed(api, book, alice):
     entry = AuditEntry.objects.filter(action="person.update").latest("pk")
     assert entry.actor == alice
     assert entry.changes == {"headline": ["", "CFO, Huawei"]}
+
+
+def test_a_nul_character_is_refused_naming_its_field_on_every_database(book, alice):
+    api = api_for(alice)
+    before = Person.objects.count()
+    response = api.post(
+        "/api/v1/people",
+        json.dumps({"display_name": "Null\x00Person", "visibility": "team"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "display_name"
+    assert Person.objects.count() == before
+    nested = api.post(
+        "/api/v1/people",
+        json.dumps(
+            {
+                "display_name": "Fine",
+                "visibility": "team",
+                "channels": [{"kind": "email", "value": "a\x00@b.example"}],
+            }
+        ),
+        content_type="application/json",
+    )
+    assert nested.status_code == 422 and nested.json()["field"] == "channels[0].value"
+    for url in ("/api/v1/people?q=a%00", "/api/v1/interactions?topic=%00"):
+        refused = api.get(url)
+        assert refused.status_code == 400, url
+        assert "NUL" in refused.json()["detail"] and refused.json()["field"], url
+    page = client_for(alice).get("/people/?q=%00")
+    assert page.status_code == 400 and "q: text must not contain" in page.text
