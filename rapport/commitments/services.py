@@ -416,25 +416,47 @@ def risk_add(
     return risk
 
 
+def _risk_stamp(
+    *,
+    actor: Any,
+    risk: Risk,
+    field: str,
+    at: dt.datetime | None,
+    now: dt.datetime | None,
+    already: str,
+    too_early: str,
+    action: str,
+) -> Risk:
+    """Set one of a risk's moments (disclosed, resolved) once, not before it was raised."""
+    now = _now(now)
+    risk = Risk.objects.select_for_update().select_related("commitment").get(pk=risk.pk)
+    if getattr(risk, field) is not None:
+        raise ValidationError({field: already})
+    at = _aware(at, field) or now
+    _not_future(at, field, now)
+    if at < risk.raised_at:
+        raise ValidationError({field: too_early})
+    setattr(risk, field, at)
+    risk.save(update_fields=[field])
+    _audit(actor, risk.commitment, action, obj=risk, summary=risk.title)
+    return risk
+
+
 @transaction.atomic
 def risk_disclose(
     *, actor: Any, risk: Risk, at: dt.datetime | None = None, now: dt.datetime | None = None
 ) -> Risk:
     """Record that the client was told of the risk."""
-    now = _now(now)
-    risk = Risk.objects.select_for_update().select_related("commitment").get(pk=risk.pk)
-    if risk.disclosed_at is not None:
-        raise ValidationError({"disclosed_at": _("this risk was already disclosed")})
-    at = _aware(at, "disclosed_at") or now
-    _not_future(at, "disclosed_at", now)
-    if at < risk.raised_at:
-        raise ValidationError(
-            {"disclosed_at": _("a risk cannot be disclosed before it was raised")}
-        )
-    risk.disclosed_at = at
-    risk.save(update_fields=["disclosed_at"])
-    _audit(actor, risk.commitment, "risk.disclose", obj=risk, summary=risk.title)
-    return risk
+    return _risk_stamp(
+        actor=actor,
+        risk=risk,
+        field="disclosed_at",
+        at=at,
+        now=now,
+        already=_("this risk was already disclosed"),
+        too_early=_("a risk cannot be disclosed before it was raised"),
+        action="risk.disclose",
+    )
 
 
 @transaction.atomic
@@ -442,18 +464,16 @@ def risk_resolve(
     *, actor: Any, risk: Risk, at: dt.datetime | None = None, now: dt.datetime | None = None
 ) -> Risk:
     """The risk passed or was dealt with; it no longer needs disclosing."""
-    now = _now(now)
-    risk = Risk.objects.select_for_update().select_related("commitment").get(pk=risk.pk)
-    if risk.resolved_at is not None:
-        raise ValidationError({"resolved_at": _("this risk was already resolved")})
-    at = _aware(at, "resolved_at") or now
-    _not_future(at, "resolved_at", now)
-    if at < risk.raised_at:
-        raise ValidationError({"resolved_at": _("a risk cannot be resolved before it was raised")})
-    risk.resolved_at = at
-    risk.save(update_fields=["resolved_at"])
-    _audit(actor, risk.commitment, "risk.resolve", obj=risk, summary=risk.title)
-    return risk
+    return _risk_stamp(
+        actor=actor,
+        risk=risk,
+        field="resolved_at",
+        at=at,
+        now=now,
+        already=_("this risk was already resolved"),
+        too_early=_("a risk cannot be resolved before it was raised"),
+        action="risk.resolve",
+    )
 
 
 def _meeting_audit(
