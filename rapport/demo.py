@@ -528,10 +528,10 @@ def _meeting_hygiene(rng: random.Random, team: Team, now: dt.datetime) -> None:
     recent = list(
         Interaction.objects.filter(
             team=team, kind="meeting", occurred_at__gte=now - dt.timedelta(days=60)
-        ).values_list("pk", "occurred_at")
+        ).values_list("pk", "occurred_at", "owner_id")
     )
     meetings, decisions = [], []
-    for pk, when in recent:
+    for pk, when, owner_id in recent:
         agenda = when - dt.timedelta(hours=rng.randint(4, 96)) if rng.random() < 0.6 else None
         materials = when - dt.timedelta(hours=rng.randint(1, 72)) if rng.random() < 0.4 else None
         meetings.append(
@@ -539,7 +539,13 @@ def _meeting_hygiene(rng: random.Random, team: Team, now: dt.datetime) -> None:
         )
         for text in rng.sample(w.DECISIONS, k=rng.choice([0, 0, 1, 2])):
             decisions.append(
-                Decision(interaction_id=pk, text=text, no_follow_up=rng.random() < 0.3)
+                Decision(
+                    interaction_id=pk,
+                    owner_id=owner_id,
+                    decided_at=when,
+                    text=text,
+                    no_follow_up=rng.random() < 0.3,
+                )
             )
     Meeting.objects.bulk_create(meetings, batch_size=BATCH)
     Decision.objects.bulk_create(decisions, batch_size=BATCH)

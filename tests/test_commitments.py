@@ -901,3 +901,19 @@ def test_a_colleagues_private_contact_cannot_be_named_in_a_promise(book, alice, 
         )
     assert "promised_by" in refused.value.message_dict
     assert not Commitment.objects.filter(title="Sneaky").exists()
+
+
+def test_moving_a_meeting_moves_its_open_decisions_on_the_agenda(book, alice):
+    from rapport.interactions.services import interaction_update
+
+    meeting = book["meeting"]
+    decision = decision_add(actor=alice, interaction=meeting, text="Run a pilot")
+    assert decision.owner == alice and decision.decided_at == meeting.occurred_at
+    later = meeting.occurred_at + dt.timedelta(days=2)
+    interaction_update(actor=alice, interaction=meeting, occurred_at=later)
+    decision.refresh_from_db()
+    assert decision.decided_at == later
+    agenda = agenda_for(alice, now=later + dt.timedelta(hours=1))
+    decisions = next(s for s in agenda.sections if s.name == "decisions")
+    assert [i.title for i in decisions.items] == ["Run a pilot"]
+    assert decisions.items[0].when == later.astimezone(dt.UTC).date().isoformat()

@@ -228,6 +228,12 @@ class Decision(models.Model):
         "interactions.Interaction", on_delete=models.CASCADE, related_name="decisions"
     )
     text = models.CharField(_("decision"), max_length=300)
+    # The meeting's owner and time, copied so that "my decisions without a follow-up"
+    # is one range of a small partial index instead of a walk over the interactions.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True
+    )
+    decided_at = models.DateTimeField(null=True)
     commitment = models.OneToOneField(
         Commitment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decision"
     )
@@ -238,7 +244,7 @@ class Decision(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(
-                fields=["interaction"],
+                fields=["owner", "decided_at", "id"],
                 condition=Q(commitment__isnull=True, no_follow_up=False),
                 name="decision_open_idx",
             )

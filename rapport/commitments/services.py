@@ -522,8 +522,13 @@ def meeting_update(
 def decision_add(*, actor: Any, interaction: Interaction, text: str) -> Decision:
     """Something decided in a meeting; it waits on the agenda until it is followed up."""
     _require_meeting(interaction)
-    decision = Decision(interaction=interaction, text=(text or "").strip())
-    decision.full_clean(exclude=["interaction", "commitment"])
+    decision = Decision(
+        interaction=interaction,
+        text=(text or "").strip(),
+        owner_id=interaction.owner_id,
+        decided_at=interaction.occurred_at,
+    )
+    decision.full_clean(exclude=["interaction", "commitment", "owner"])
     decision.save()
     _meeting_audit(actor, interaction, "decision.add", decision, decision.text)
     return decision

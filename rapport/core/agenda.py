@@ -18,7 +18,6 @@ from rapport.commitments import deadlines
 from rapport.commitments.models import Commitment, Decision, Risk
 from rapport.commitments.queries import _mine, visible_commitments
 from rapport.interactions import queries as interaction_queries
-from rapport.interactions.queries import visible_interactions
 from rapport.people import queries as people_queries
 from rapport.people.common_ground import KnownFact, suggest_topic
 from rapport.people.models import Fact, Visibility
@@ -157,7 +156,10 @@ def _unreported(actor: Any, limit: int) -> Section:
     qs = (
         visible_commitments(actor)
         .filter(_mine(actor), side="ours", reported_back_at__isnull=True)
-        .exclude(status__in=[Commitment.Status.OPEN, Commitment.Status.CANCELLED])
+        # Two excludes, not one `status__in`: SQLite matches `NOT status = 'open'` to
+        # the partial index of unreported closes, not `NOT status IN (...)`.
+        .exclude(status=Commitment.Status.OPEN)
+        .exclude(status=Commitment.Status.CANCELLED)
         .order_by("closed_at", "id")
     )
     section.count = qs.count()
@@ -178,23 +180,22 @@ def _unreported(actor: Any, limit: int) -> Section:
 
 def _decisions(actor: Any, limit: int) -> Section:
     section = Section("decisions", _("Meeting decisions without a follow-up"))
-    qs = (
-        Decision.objects.filter(
-            interaction__in=visible_interactions(actor).filter(owner_id=actor.pk),
-            commitment__isnull=True,
-            no_follow_up=False,
-        )
-        .select_related("interaction")
-        .order_by("interaction__occurred_at", "id")
-    )
+    # The actor's own meetings are always theirs to see; the decision carries the
+    # meeting's owner and time, so this is one range of the open-decisions index.
+    qs = Decision.objects.filter(
+        owner_id=actor.pk, commitment__isnull=True, no_follow_up=False
+    ).order_by("decided_at", "id")
     section.count = qs.count()
-    for d in qs[:limit]:
+    page = qs.select_related("interaction").only(
+        "id", "text", "decided_at", "interaction_id", "interaction__summary"
+    )
+    for d in page[:limit]:
         section.items.append(
             Item(
                 kind="decision",
                 title=d.text,
                 url=reverse("meeting_detail", args=[d.interaction_id]) + f"#decision-{d.pk}",
-                when=timezone.localtime(d.interaction.occurred_at).date().isoformat(),
+                when=timezone.localtime(d.decided_at).date().isoformat() if d.decided_at else None,
                 who=d.interaction.summary,
                 detail=_("make it a commitment with an owner, or mark it as needing none"),
             )

@@ -136,16 +136,22 @@ def recent_interactions(actor: Any, *, limit: int = 8) -> list[Interaction]:
     return attach_participants(actor, visible_interactions(actor).order_by("-occurred_at")[:limit])
 
 
+def _people_of(actor: Any, owned_only: bool) -> Any:
+    """The people the actor may see, or only their own (always visible to them, so
+    without the visibility test, which lets the owner indexes cover the query)."""
+    from rapport.people.queries import visible_people
+
+    if owned_only:
+        return Person.objects.filter(team_id=actor.member.team_id, owner_id=actor.pk).order_by()
+    return visible_people(actor).order_by()
+
+
 def going_cold(
     actor: Any, *, now: dt.datetime, limit: int = 10, owned_only: bool = False
 ) -> list[tuple[Person, int]]:
     """People with a wanted contact cadence whose silence has outrun it, most overdue
     first, with the days overdue. With `owned_only`, only the actor's own people."""
-    from rapport.people.queries import visible_people
-
-    visible = visible_people(actor).order_by()
-    if owned_only:
-        visible = visible.filter(owner_id=actor.pk)
+    visible = _people_of(actor, owned_only)
     cadences = (
         Person.objects.filter(team_id=actor.member.team_id, contact_cadence_days__isnull=False)
         .order_by()
@@ -174,13 +180,11 @@ def going_cold(
 
 def going_cold_count(actor: Any, *, now: dt.datetime, owned_only: bool = False) -> int:
     """How many people `going_cold` would list without a limit."""
-    from rapport.people.queries import visible_people
-
-    visible = visible_people(actor).order_by()
-    if owned_only:
-        visible = visible.filter(owner_id=actor.pk)
+    visible = _people_of(actor, owned_only)
+    # The team's cadences come from the covering (team, cadence, ...) index.
     cadences = (
-        visible.filter(contact_cadence_days__isnull=False)
+        Person.objects.filter(team_id=actor.member.team_id, contact_cadence_days__isnull=False)
+        .order_by()
         .values_list("contact_cadence_days", flat=True)
         .distinct()
     )

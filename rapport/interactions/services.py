@@ -169,6 +169,10 @@ def interaction_update(
     interaction.visibility = _visibility_for(actor, people)
     interaction.notes_html = render_markdown(interaction.notes)
     interaction.save()
+    if "occurred_at" in fields:
+        from rapport.commitments.models import Decision
+
+        Decision.objects.filter(interaction=interaction).update(decided_at=interaction.occurred_at)
     touched = _set_participants(interaction, people)
     _refresh_last_contact(touched)
     audit_record(

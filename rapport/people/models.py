@@ -135,6 +135,22 @@ class Person(models.Model):
                 fields=["team", "contact_cadence_days", "last_interaction_at"],
                 name="person_cadence_idx",
             ),
+            # The agenda is about one user's own people: covering indexes for their
+            # cadences and birthdays.
+            models.Index(
+                fields=[
+                    "team",
+                    "owner",
+                    "contact_cadence_days",
+                    "last_interaction_at",
+                    "created_at",
+                ],
+                name="person_owner_cadence_idx",
+            ),
+            models.Index(
+                fields=["team", "owner", "birth_calendar", "birth_month", "birth_day"],
+                name="person_owner_birthday_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -67,7 +67,10 @@ class TrackingPage:
 
 
 def _commitments(link: ShareLink, since: dt.datetime) -> list[Commitment]:
-    qs = Commitment.objects.filter(team_id=link.team_id, side="ours")
+    # No team filter: the link's client is its team's (share_link_create checks), and
+    # without statistics SQLite would walk the team index over every promise instead of
+    # the client's index.
+    qs = Commitment.objects.filter(side="ours")
     if link.person_id is not None:
         qs = qs.filter(person_id=link.person_id)
     else:
