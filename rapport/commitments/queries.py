@@ -108,10 +108,13 @@ def commitments_search(
     return qs.order_by("due_at", "id")
 
 
-def _mine(actor: Any) -> Q:
-    """Promises the actor recorded or made."""
+def _mine(actor: Any, prefix: str = "") -> Q:
+    """Promises the actor recorded or made (`prefix` to reach them from a related model)."""
     person_id = actor.member.person_id
-    return Q(owner_id=actor.pk) | (Q(promised_by_id=person_id) if person_id else Q(pk__in=[]))
+    mine = Q(**{f"{prefix}owner_id": actor.pk})
+    if person_id:
+        mine |= Q(**{f"{prefix}promised_by_id": person_id})
+    return mine
 
 
 def commitments_with(

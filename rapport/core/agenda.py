@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,12 +126,17 @@ def _due(actor: Any, day_end: dt.datetime, now: dt.datetime, zone: str, limit: i
 
 def _risks(actor: Any, limit: int) -> Section:
     section = Section("risks", _("Risks not yet disclosed to the client"))
+    # From the few undisclosed risks (a partial index) to their promises, rather than
+    # from all of the actor's promises to their risks.
     qs = (
         Risk.objects.filter(
-            commitment__in=visible_commitments(actor).filter(_mine(actor), status="open"),
             disclosed_at__isnull=True,
             resolved_at__isnull=True,
+            commitment__team_id=actor.member.team_id,
+            commitment__status=Commitment.Status.OPEN,
         )
+        .filter(_mine(actor, prefix="commitment__"))
+        .filter(Q(commitment__visibility=Visibility.TEAM) | Q(commitment__owner_id=actor.pk))
         .select_related("commitment__person", "commitment__organisation")
         .order_by("raised_at", "id")
     )

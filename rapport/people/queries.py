@@ -226,6 +226,20 @@ def next_birthday(person: Person, today: dt.date) -> dt.date | None:
         return None
 
 
+# What a birthday list shows and needs to compute the next date: not the whole row.
+BIRTHDAY_FIELDS = (
+    "id",
+    "display_name",
+    "owner_id",
+    "visibility",
+    "birth_calendar",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_leap_month",
+)
+
+
 def birthdays_upcoming(
     actor: Any, today: dt.date, days: int = 14, *, owned_only: bool = False
 ) -> list[tuple[dt.date, Person]]:
@@ -253,7 +267,9 @@ def birthdays_upcoming(
             candidates.extend(
                 people.filter(
                     birth_calendar=calendar, birth_month=month, birth_day__in=days_in_month
-                ).order_by()
+                )
+                .order_by()
+                .only(*BIRTHDAY_FIELDS)
             )
     found = []
     for person in candidates:
