@@ -29,6 +29,15 @@ def make_user(username: str, team: str, **extra: Any) -> Any:
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_feed_cache() -> None:
+    """Built calendar feeds are cached on disk by fingerprint; ids and clocks repeat
+    between tests, so each test starts with none."""
+    from django.core.cache import caches
+
+    caches["feeds"].clear()
+
+
 @pytest.fixture
 def alice(db: Any) -> Any:
     return make_user("alice", "Alpha Advisory", display_name="Alice Adams")

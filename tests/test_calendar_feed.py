@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from dateutil.rrule import rrulestr
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -427,6 +428,7 @@ def test_query_count_does_not_grow_with_the_book(book: Any, alice: Any, token: s
             milestone_add(actor=alice, commitment=c, title=f"Step {i}")
 
     def count() -> int:
+        caches["feeds"].clear()  # measure a full build, not a cached body
         with CaptureQueriesContext(connection) as ctx:
             assert Client().get(feed_url(token)).status_code == 200
         return len(ctx.captured_queries)
@@ -436,4 +438,28 @@ def test_query_count_does_not_grow_with_the_book(book: Any, alice: Any, token: s
     small = count()
     grow(30)
     assert count() == small
-    assert small <= 6
+    assert small <= 9
+
+
+def test_an_unchanged_feed_is_served_from_cache_or_not_at_all(
+    book: Any, alice: Any, token: str
+) -> None:
+    caches["feeds"].clear()
+    web = Client()
+    first = web.get(feed_url(token))
+    etag = first["ETag"]
+    with CaptureQueriesContext(connection) as ctx:
+        again = web.get(feed_url(token))
+    assert again.content == first.content and again["ETag"] == etag
+    assert len(ctx.captured_queries) <= 5, "a cached body needs only the fingerprint"
+    unchanged = web.get(feed_url(token), headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    commitment_create(
+        actor=alice,
+        title="A brand new promise",
+        person=book["wang"],
+        due_on=local_today(alice) + dt.timedelta(days=3),
+    )
+    changed = web.get(feed_url(token), headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert b"A brand new promise" in changed.content

@@ -20,13 +20,20 @@ in one query of plain values, so the feed stays fast with thousands of people.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from django.core.cache import caches
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseNotModified,
+)
 from django.http.request import split_domain_port
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -73,11 +80,46 @@ COMMITMENT_FIELDS = (
 PERSON_FIELDS = ("id", "display_name", "birth_calendar", "birth_month", "birth_day", "birth_year")
 
 
+# Bump when the feed's format changes, so cached bodies of the old format are not served.
+FEED_VERSION = 1
+
+
 def _not_found() -> HttpResponse:
     """One answer for every token that does not open a feed."""
     response = HttpResponseNotFound("Not found\n", content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _fingerprint(request: HttpRequest, feed: CalendarFeed, member: Any) -> str:
+    """What the feed's content depends on, as a digest: the user's promises, their
+    recent milestones and their people (counts and latest changes), the language, time
+    zone and host, and the day (the 90-day window and the lunar dates move with it).
+    A change to any of them gives a new fingerprint, so a cached body is never stale."""
+    user = feed.user
+    mine = visible_commitments(user).filter(_mine(user)).order_by()
+    promises = mine.aggregate(n=Count("id"), changed=Max("updated_at"))
+    progress = Milestone.objects.filter(commitment__in=mine.values("pk")).aggregate(
+        n=Count("id"), last=Max("id")
+    )
+    people = (
+        Person.objects.filter(team_id=member.team_id, owner_id=user.pk)
+        .order_by()
+        .aggregate(n=Count("id"), changed=Max("updated_at"))
+    )
+    parts = [
+        FEED_VERSION,
+        feed.pk,
+        member.language,
+        member.time_zone,
+        request.get_host(),
+        request.is_secure(),
+        timezone.now().date().isoformat(),
+        sorted(promises.items()),
+        sorted(progress.items()),
+        sorted(people.items()),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 @require_safe
@@ -89,9 +131,19 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         member = feed.user.member
     except ObjectDoesNotExist:
         return _not_found()
-    with translation.override(member.language):
-        body = FeedBuilder(request, feed).calendar().to_ical()
+    etag = f'"{_fingerprint(request, feed, member)}"'
+    if etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
+        not_modified = HttpResponseNotModified()
+        not_modified["ETag"] = etag
+        return not_modified
+    cache = caches["feeds"]
+    body = cache.get(etag)
+    if body is None:
+        with translation.override(member.language):
+            body = FeedBuilder(request, feed).calendar().to_ical()
+        cache.set(etag, body)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["ETag"] = etag
     disposition = content_disposition_header(
         as_attachment=False, filename=f"rapport-{feed.user.get_username()}.ics"
     )
