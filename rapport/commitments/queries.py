@@ -117,20 +117,52 @@ def _mine(actor: Any, prefix: str = "") -> Q:
     return mine
 
 
+CARD_FIELDS = (
+    "id",
+    "title",
+    "side",
+    "status",
+    "due_on",
+    "due_time",
+    "time_zone",
+    "due_at",
+    "closed_at",
+    "person_id",
+    "organisation_id",
+)
+
+
 def commitments_with(
     actor: Any, *, person: Person | None = None, organisation: Organisation | None = None
 ) -> list[Commitment]:
-    """A client's commitments with their history: open ones first by deadline, then the
-    closed ones, most recently closed first. For an organisation, promises made to its
-    people count too."""
+    """A client's commitments for their card, each with `undisclosed_risks`: open ones
+    first by deadline, then the closed ones, most recently closed first. For an
+    organisation, promises made to its people count too."""
     qs = visible_commitments(actor)
     if person is not None:
-        qs = qs.filter(person=person)
+        # The person is the actor's team's (the caller resolved it through person_for),
+        # so no team test: it would lead SQLite to walk the team's index over every
+        # promise instead of the person's.
+        qs = Commitment.objects.filter(person=person).filter(
+            Q(visibility=Visibility.TEAM) | Q(owner_id=actor.pk)
+        )
     elif organisation is not None:
         qs = qs.filter(
             Q(organisation=organisation) | Q(person__roles__organisation=organisation)
         ).distinct()
-    items = list(with_history(qs))
+    # The card shows each promise's title, side, due date and status, and flags an
+    # undisclosed risk: load that much, not the whole history.
+    items: list[Commitment] = list(
+        qs.only(*CARD_FIELDS).prefetch_related(
+            Prefetch(
+                "risks",
+                queryset=Risk.objects.filter(
+                    disclosed_at__isnull=True, resolved_at__isnull=True
+                ).only("id", "title", "commitment_id", "disclosed_at", "resolved_at"),
+                to_attr="undisclosed_risks",
+            )
+        )
+    )
     open_items = sorted((c for c in items if c.is_open), key=lambda c: (c.due_at, c.pk))
     closed = sorted(
         (c for c in items if not c.is_open),
