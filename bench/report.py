@@ -40,9 +40,9 @@ def report(path: Path) -> str:
         + f"; measured {data['machine']['date']}, load average before/after "
         f"{data['load_average']['before'][0]} / {data['load_average']['after'][0]}.",
         "",
-        "| endpoint | p50 ms | p95 ms | p99 ms | max ms | queries/request | p95 target at M "
-        "| CPU p50 / p95 ms |",
-        "|---|--:|--:|--:|--:|--:|---|--:|",
+        "| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms | queries/request "
+        "| p95 target at M | CPU p50 / p95 ms |",
+        "|---|--:|--:|--:|--:|--:|--:|---|--:|",
     ]
     targets = data.get("targets", {})
     for key, meta in data["endpoints"].items():
@@ -52,7 +52,7 @@ def report(path: Path) -> str:
             t = targets[key]
             target = f"≤ {t['target']:g}: {'met' if t['met'] else '**missed**'}"
         lines.append(
-            f"| `{meta['route']}` | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} "
+            f"| `{meta['route']}` | {s['n']} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} "
             f"| {ms(s['max'])} | {queries(s['queries'])} | {target} "
             f"| {cpu(s)} |"
         )
@@ -82,6 +82,13 @@ def report(path: Path) -> str:
             + ", ".join(ms(v) for v in cli["wall_ms"])
             + f" ms, median {ms(cli['median_ms'])} ms; `rapport --help` median "
             f"{ms(cli['help_median_ms'])} ms.",
+        ]
+    if data.get("feed_first_request"):
+        first = data["feed_first_request"]
+        lines += [
+            "",
+            "Calendar feed, first request of a new feed (built, not cached): "
+            f"{ms(first['ms'])} ms, {first['bytes']:,} bytes.",
         ]
     lines += [
         "",

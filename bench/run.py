@@ -72,6 +72,11 @@ ENDPOINTS = [
     ("commitment", "GET /commitments/<id>/", "promise page, random promise alice can see"),
     ("tracking", "GET /p/<token>/", "client tracking page, share links made for the run"),
     ("feed", "GET /feed/<token>.ics", "alice's calendar feed"),
+    (
+        "feed_304",
+        "GET /feed/<token>.ics, If-None-Match",
+        "alice's calendar feed polled with the ETag it gave (304 when unchanged)",
+    ),
 ]
 # Endpoints that need the promises of the book (bench/generate.py adds them).
 COMMITMENT_ENDPOINTS = {
@@ -82,6 +87,7 @@ COMMITMENT_ENDPOINTS = {
     "commitment",
     "tracking",
     "feed",
+    "feed_304",
 }
 BREAKDOWN = ("search", "api_search", "person", "api_person", "commitment", "tracking")
 SEARCH_KINDS = [
@@ -132,6 +138,8 @@ class Target:
     expect: str = ""  # text the response must contain (pages) or the id (API)
     query: str = ""
     call: Any = None  # timed instead of a request (the in-process agenda)
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200  # the status the response must have
 
 
 @dataclass
@@ -332,6 +340,9 @@ class Secrets:
     links: list[tuple[Any, str, str, str]] = field(default_factory=list)  # link, token, label, name
     feed: Any = None
     feed_token: str = ""
+    feed_etag: str = ""  # the ETag of the feed's first answer, if the app sends one
+    feed_first_ms: float = math.nan  # that first answer: built, not from a cache
+    feed_bytes: int = 0
 
     def revoke(self, alice: Any) -> None:
         from rapport.portal.services import calendar_feed_revoke, share_link_revoke
@@ -368,6 +379,23 @@ def make_secrets(alice: Any, rng: random.Random, links: int) -> Secrets:
             link, token = share_link_create(actor=alice, organisation=org, language="en")
             secrets.links.append((link, token, "organisation", org.name))
         secrets.feed, secrets.feed_token = calendar_feed_create(actor=alice)
+        # The first request for a new feed builds it; later ones may come from the app's
+        # cache of built feeds, so this one is timed on its own.
+        from django.test import Client
+        from django.urls import reverse
+
+        start = time.perf_counter()
+        first = Client().get(reverse("calendar_feed", args=[secrets.feed_token]))
+        secrets.feed_first_ms = (time.perf_counter() - start) * 1000
+        if first.status_code != 200:
+            raise SystemExit(f"error: a new calendar feed gave status {first.status_code}")
+        secrets.feed_etag = first.get("ETag", "")
+        secrets.feed_bytes = len(first.content)
+        print(
+            f"Calendar feed, first request (built): {secrets.feed_first_ms:,.0f} ms, "
+            f"{secrets.feed_bytes:,} bytes, ETag {'yes' if secrets.feed_etag else 'none'}",
+            flush=True,
+        )
     except BaseException:
         secrets.revoke(alice)
         raise
@@ -410,7 +438,12 @@ def build_commitment_targets(
         for _link, token, label, name in secrets.links
     ]
     rng.shuffle(targets["tracking"])
-    targets["feed"] = [Target(reverse("calendar_feed", args=[secrets.feed_token]), "alice")]
+    feed_url = reverse("calendar_feed", args=[secrets.feed_token])
+    targets["feed"] = [Target(feed_url, "alice")]
+    if secrets.feed_etag:
+        targets["feed_304"] = [
+            Target(feed_url, "alice", headers={"If-None-Match": secrets.feed_etag}, status=304)
+        ]
     return targets
 
 
@@ -493,7 +526,9 @@ class QueryCounter:
 
 def fetch(client: Any, target: Target) -> Any:
     """The response to a target's request, or what its call returns."""
-    return target.call() if target.call is not None else client.get(target.url)
+    if target.call is not None:
+        return target.call()
+    return client.get(target.url, headers=target.headers)
 
 
 def check(name: str, target: Target, response: Any) -> None:
@@ -503,8 +538,11 @@ def check(name: str, target: Target, response: Any) -> None:
         return
     body = response.content
     problem = None
-    if response.status_code != 200:
+    if response.status_code != target.status:
         problem = f"status {response.status_code}"
+    elif target.status == 304:
+        if response.get("ETag") != target.headers.get("If-None-Match"):
+            problem = f"ETag {response.get('ETag')!r}"
     elif len(body) < 200:
         problem = f"only {len(body)} bytes"
     elif name.startswith("api"):
@@ -925,11 +963,16 @@ def main(argv: list[str] | None = None) -> int:
     clients = {key: (api if key.startswith("api") else page) for key, _, _ in ENDPOINTS}
     # The tracking pages and the feed are opened without a login, as a client would.
     anonymous = Client()
-    clients["tracking"] = clients["feed"] = anonymous
+    clients["tracking"] = clients["feed"] = clients["feed_304"] = anonymous
     keys = {key for key, _, _ in endpoints}
     secrets = Secrets()
-    if keys & {"tracking", "feed"}:
+    if keys & {"tracking", "feed", "feed_304"}:
         secrets = make_secrets(alice, random.Random(args.seed), args.links)
+    if "feed_304" in keys and not secrets.feed_etag:
+        skipped["feed_304"] = "the calendar feed sends no ETag in this version of the app"
+        print(f"Skipping feed_304: {skipped['feed_304']}")
+        endpoints = [e for e in endpoints if e[0] != "feed_304"]
+        keys.discard("feed_304")
 
     app = git_info()
     print(
@@ -1043,6 +1086,13 @@ def main(argv: list[str] | None = None) -> int:
             for link, _token, label, _name in secrets.links
         ],
         "agenda_counts": agenda_counts(alice) if "agenda" in keys else None,
+        "feed_first_request": {
+            "ms": round(secrets.feed_first_ms, 1),
+            "bytes": secrets.feed_bytes,
+            "etag": bool(secrets.feed_etag),
+        }
+        if secrets.feed is not None
+        else None,
         "cli": cli,
         "summary": summary,
         "breakdown": breakdown,
