@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms
@@ -155,8 +154,3 @@ class ShareForm(forms.Form):
 
 def cleaned(form: forms.Form, *names: str) -> dict[str, Any]:
     return {name: form.cleaned_data.get(name) for name in names}
-
-
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """Form datetimes are already made aware in the active zone by Django; kept for clarity."""
-    return value
