@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rapport.interactions",
     "rapport.commitments",
     "rapport.portal",
+    "rapport.trust",
 ]
 
 MIDDLEWARE = [
@@ -207,3 +208,18 @@ if RAPPORT_PHONE_REGION and RAPPORT_PHONE_REGION not in phonenumbers.SUPPORTED_R
     raise ImproperlyConfigured(
         f"RAPPORT_PHONE_REGION {RAPPORT_PHONE_REGION!r} is not a region code"
     )
+
+# Half-life of trust evidence in days: an event this old counts half as much as a new one.
+_half_life = env_str("RAPPORT_TRUST_HALF_LIFE_DAYS", "180") or "180"
+try:
+    RAPPORT_TRUST_HALF_LIFE_DAYS = float(_half_life)
+except ValueError:
+    RAPPORT_TRUST_HALF_LIFE_DAYS = -1.0
+if not 1 <= RAPPORT_TRUST_HALF_LIFE_DAYS <= 3650:
+    raise ImproperlyConfigured(
+        f"RAPPORT_TRUST_HALF_LIFE_DAYS {_half_life!r} must be a number of days from 1 to 3650"
+    )
+
+# Uploaded files (evidence attachments) live in the data folder.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"

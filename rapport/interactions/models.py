@@ -111,3 +111,31 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} in {self.interaction_id}"
+
+
+class Signal(models.Model):
+    """A moment in a conversation that bears on trust: who opened up, whether we
+    listened before proposing, whether we pushed."""
+
+    class Kind(models.TextChoices):
+        SUMMARISED_FIRST = "summarised_first", _("We summarised their problem before proposing")
+        ANSWERED_TOO_SOON = "answered_too_soon", _("We answered before understanding the problem")
+        PRICE_PRESSURE = "price_pressure", _("We pressed on price")
+        UNSOLICITED_UPSELL = "unsolicited_upsell", _("We offered more than they asked for")
+        THEY_OPENED_UP = "they_opened_up", _("They shared something personal")
+        WE_OPENED_UP = "we_opened_up", _("We shared something personal")
+        BOUNDARY_CROSSED = "boundary_crossed", _("We pushed closer than they were ready for")
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interaction", "kind"], name="signal_once_per_interaction"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.kind

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TrustConfig(AppConfig):
+    name = "rapport.trust"
+    label = "trust"
+    verbose_name = "Trust"

@@ -1,0 +1,683 @@
+# ruff: noqa: S608 (SQL below interpolates only fixed column names and snippets; values are parameters)
+"""The evidence behind a trust score, read from the records: one relationship's events
+one by one (for its explanation), or every relationship's sums at once with set-based
+SQL (for a full recompute).
+
+Both paths share the rules below that turn a record into a kind of event, and count
+only what every viewer of the person may see: records shared with the team, and for
+someone's private contact everything (only its owner sees that person at all).
+An organisation pools its shared people (weighted by influence) and the promises,
+claims and evidence made to it directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
+from rapport.interactions.models import Interaction, Signal
+from rapport.people.models import Fact, Organisation, Person, Role, Visibility
+from rapport.trust import equation
+from rapport.trust import weights as W
+from rapport.trust.equation import Event, Sums
+from rapport.trust.models import Claim, EvidenceShown, SurveyAnswer
+
+SIGNAL_KINDS = {k.value for k in Signal.Kind}
+OPENING = {Signal.Kind.THEY_OPENED_UP.value, Signal.Kind.WE_OPENED_UP.value}
+
+# ---------------------------------------------------------------------------------------
+# Record → kind of event. Shared by both paths so they cannot disagree.
+
+
+FOCUS_KINDS: dict[str, tuple[str, ...]] = {
+    Interaction.Focus.OURS: ("contact", "our_agenda"),
+    Interaction.Focus.CLIENT: ("contact", "their_agenda"),
+    Interaction.Focus.MUTUAL: ("contact", "mutual_agenda"),
+    Interaction.Focus.PERSONAL: ("contact", "personal_talk"),
+}
+
+
+def focus_kinds(focus: str) -> tuple[str, ...]:
+    """Every contact builds a little intimacy; its focus tells whose agenda it served."""
+    return FOCUS_KINDS.get(focus, ("contact",))
+
+
+def signal_kind(kind: str, partner: bool) -> str | None:
+    """Openness offered and returned in one conversation counts once, as reciprocal."""
+    if kind in OPENING and partner:
+        return "reciprocal_openness" if kind == Signal.Kind.THEY_OPENED_UP else None
+    return kind if kind in SIGNAL_KINDS else None
+
+
+STATUS_KINDS: dict[str, str] = {
+    Commitment.Status.KEPT: "promise_kept",
+    Commitment.Status.KEPT_LATE: "promise_late",
+    Commitment.Status.BROKEN: "promise_broken",
+}
+MATCH_KINDS: dict[str, str] = {
+    Commitment.Match.EXCEEDED: "delivered_exceeded",
+    Commitment.Match.MET: "delivered_met",
+    Commitment.Match.SHORT: "delivered_short",
+}
+CLAIM_KINDS: dict[str, str] = {
+    Claim.Status.ACCURATE: "claim_accurate",
+    Claim.Status.EXAGGERATED: "claim_exaggerated",
+    Claim.Status.FALSE: "claim_false",
+}
+
+
+def shown_kind(was_expired: bool, was_verified: bool) -> str:
+    if was_expired:
+        return "evidence_expired"
+    return "evidence_verified" if was_verified else "evidence_unverified"
+
+
+def renegotiation_kind(in_time: bool) -> str:
+    return "renegotiated_in_time" if in_time else "renegotiated_late"
+
+
+def disclosure_kind(prompt: bool) -> str:
+    return "risk_disclosed" if prompt else "risk_disclosed_late"
+
+
+def cadence_event(
+    last: dt.datetime | None, cadence_days: int | None, now: dt.datetime
+) -> Event | None:
+    """Contact kept to the wanted rhythm, or a silence that has run past it (weighing
+    more the longer it runs). Nothing when no rhythm is wanted or no contact happened."""
+    if not cadence_days or last is None:
+        return None
+    silence = (now - last).total_seconds() / 86400.0
+    if silence <= cadence_days:
+        return Event("in_touch", now, label=str(cadence_days))
+    cap = W.QUIET_WEIGHT_CAP / W.RULES["gone_quiet"].weight
+    scale = min(silence / cadence_days, cap)
+    return Event("gone_quiet", now, scale=scale, label=f"{int(silence)}/{cadence_days}")
+
+
+# ---------------------------------------------------------------------------------------
+# One relationship, event by event.
+
+
+def _visible(person: Person) -> Q:
+    return Q() if person.visibility == Visibility.PRIVATE else Q(visibility=Visibility.TEAM)
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def person_events(person: Person, now: dt.datetime, *, scale: float = 1.0) -> list[Event]:
+    """Every event that bears on our trust with `person`, up to `now`."""
+    events: list[Event] = []
+
+    def add(
+        kind: str,
+        at: dt.datetime | None,
+        label: str = "",
+        url: str = "",
+        key: tuple[str, int] = ("", 0),
+        **extra: float,
+    ) -> None:
+        if at is not None and at <= now:
+            events.append(
+                Event(
+                    kind,
+                    at,
+                    scale=scale * extra.get("scale", 1.0),
+                    value=extra.get("value"),
+                    label=label,
+                    url=url,
+                    key=key,
+                )
+            )
+
+    visible = _visible(person)
+    timeline = reverse("person_detail", args=[person.pk])
+    contacts = list(
+        Interaction.objects.filter(visible, participations__person=person, occurred_at__lte=now)
+        .exclude(kind=Interaction.Kind.NOTE)
+        .values("id", "occurred_at", "focus", "summary", "kind")
+    )
+    by_id = {row["id"]: row for row in contacts}
+    for row in contacts:
+        for kind in focus_kinds(row["focus"]):
+            add(kind, row["occurred_at"], row["summary"], timeline, ("interaction", row["id"]))
+    signals: dict[int, set[str]] = defaultdict(set)
+    for interaction_id, kind in Signal.objects.filter(interaction_id__in=by_id).values_list(
+        "interaction_id", "kind"
+    ):
+        signals[interaction_id].add(kind)
+    for interaction_id, kinds in signals.items():
+        row = by_id[interaction_id]
+        for kind in sorted(kinds):
+            partner = bool(OPENING & (kinds - {kind})) and kind in OPENING
+            event_kind = signal_kind(kind, partner)
+            if event_kind:
+                add(
+                    event_kind,
+                    row["occurred_at"],
+                    row["summary"],
+                    timeline,
+                    ("interaction", interaction_id),
+                )
+    last = max((row["occurred_at"] for row in contacts), default=None)
+    quiet = cadence_event(last, person.contact_cadence_days, now)
+    if quiet is not None:
+        events.append(
+            Event(
+                quiet.kind,
+                now,
+                scale=scale * quiet.scale,
+                label=quiet.label,
+                url=timeline,
+                key=("cadence", person.pk),
+            )
+        )
+
+    promises = Commitment.objects.filter(visible, person=person, side="ours")
+    events.extend(_promise_events(promises, now, scale))
+
+    meetings = Meeting.objects.filter(
+        interaction__in=Interaction.objects.filter(visible, participations__person=person)
+    ).values(
+        "interaction_id",
+        "interaction__occurred_at",
+        "interaction__summary",
+        "agenda_shared_at",
+        "materials_sent_at",
+    )
+    for m in meetings:
+        url = reverse("meeting_detail", args=[m["interaction_id"]])
+        held = m["interaction__occurred_at"]
+        key = ("meeting", m["interaction_id"])
+        if m["agenda_shared_at"] and m["agenda_shared_at"] < held:
+            add("agenda_ahead", m["agenda_shared_at"], m["interaction__summary"], url, key)
+        if m["materials_sent_at"] and m["materials_sent_at"] < held:
+            add("materials_ahead", m["materials_sent_at"], m["interaction__summary"], url, key)
+    decisions = Decision.objects.filter(
+        interaction__in=Interaction.objects.filter(visible, participations__person=person),
+        decided_at__isnull=False,
+    ).values("id", "interaction_id", "text", "decided_at", "commitment_id", "no_follow_up")
+    cut = now - dt.timedelta(days=W.DECISION_GRACE_DAYS)
+    for d in decisions:
+        url = reverse("meeting_detail", args=[d["interaction_id"]])
+        if d["commitment_id"]:
+            add("decision_followed_up", d["decided_at"], d["text"], url, ("decision", d["id"]))
+        elif not d["no_follow_up"] and d["decided_at"] is not None and d["decided_at"] <= cut:
+            add("decision_dropped", d["decided_at"], d["text"], url, ("decision", d["id"]))
+
+    for fact in Fact.objects.filter(person=person).values("id", "category", "value", "created_at"):
+        add("fact_known", fact["created_at"], fact["value"], timeline, ("fact", fact["id"]))
+    events.extend(_shown_events(EvidenceShown.objects.filter(visible, person=person), now, scale))
+    events.extend(_claim_events(Claim.objects.filter(visible, person=person), now, scale))
+    answers = SurveyAnswer.objects.filter(
+        survey__person=person, survey__answered_at__isnull=False
+    ).values("id", "component", "answer", "question", "survey__answered_at")
+    for a in answers:
+        add(
+            f"survey_{a['component']}",
+            a["survey__answered_at"],
+            a["question"],
+            "",
+            ("survey", a["id"]),
+            value=equation.survey_value(a["component"], a["answer"]),
+        )
+    return events
+
+
+def _promise_events(promises: QuerySet[Commitment], now: dt.datetime, scale: float) -> list[Event]:
+    events: list[Event] = []
+    rows = list(
+        promises.values("id", "title", "status", "closed_at", "match", "reported_back_at", "due_at")
+    )
+    ids = [r["id"] for r in rows]
+
+    def add(
+        kind: str,
+        at: dt.datetime | None,
+        label: str,
+        cid: int,
+        decays_at: dt.datetime | None = None,
+    ) -> None:
+        if at is not None and at <= now:
+            url = reverse("commitment_detail", args=[cid])
+            events.append(
+                Event(kind, at, scale=scale, label=label, url=url, key=("commitment", cid))
+            )
+
+    for r in rows:
+        closed = r["closed_at"] if r["closed_at"] is not None and r["closed_at"] <= now else None
+        if closed is not None and r["status"] in STATUS_KINDS:
+            add(STATUS_KINDS[r["status"]], closed, r["title"], r["id"])
+            if r["match"] in MATCH_KINDS:
+                add(MATCH_KINDS[r["match"]], closed, r["title"], r["id"])
+        open_then = r["status"] == Commitment.Status.OPEN or (
+            r["closed_at"] is not None and r["closed_at"] > now
+        )
+        if open_then and r["due_at"] < now:
+            add("promise_overdue", r["due_at"], r["title"], r["id"])
+        add("reported_back", r["reported_back_at"], r["title"], r["id"])
+    titles = {r["id"]: r["title"] for r in rows}
+    for n in Renegotiation.objects.filter(commitment_id__in=ids).values(
+        "commitment_id", "at", "told_client_at", "old_due_at"
+    ):
+        in_time = n["told_client_at"] is not None and n["told_client_at"] < n["old_due_at"]
+        add(renegotiation_kind(in_time), n["at"], titles[n["commitment_id"]], n["commitment_id"])
+    for m in Milestone.objects.filter(commitment_id__in=ids).values("commitment_id", "at", "title"):
+        add("milestone", m["at"], m["title"], m["commitment_id"])
+    hidden_cut = now - dt.timedelta(days=W.RISK_GRACE_DAYS)
+    for k in Risk.objects.filter(commitment_id__in=ids).values(
+        "commitment_id", "title", "raised_at", "disclosed_at", "resolved_at"
+    ):
+        disclosed = (
+            k["disclosed_at"]
+            if k["disclosed_at"] is not None and k["disclosed_at"] <= now
+            else None
+        )
+        if disclosed is not None:
+            prompt = disclosed - k["raised_at"] <= dt.timedelta(days=W.RISK_GRACE_DAYS)
+            add(disclosure_kind(prompt), disclosed, k["title"], k["commitment_id"])
+        elif (k["resolved_at"] is None or k["resolved_at"] > now) and k["raised_at"] <= hidden_cut:
+            add("risk_hidden", k["raised_at"], k["title"], k["commitment_id"])
+    return events
+
+
+def _shown_events(showings: object, now: dt.datetime, scale: float) -> list[Event]:
+    events = []
+    for s in showings.values("id", "shown_at", "was_expired", "was_verified", "evidence__title"):  # type: ignore[attr-defined]
+        if s["shown_at"] <= now:
+            kind = shown_kind(s["was_expired"], s["was_verified"])
+            events.append(
+                Event(
+                    kind,
+                    s["shown_at"],
+                    scale=scale,
+                    label=s["evidence__title"],
+                    url=reverse("evidence_list"),
+                    key=("shown", s["id"]),
+                )
+            )
+    return events
+
+
+def _claim_events(claims: object, now: dt.datetime, scale: float) -> list[Event]:
+    events = []
+    for c in claims.values("id", "status", "assessed_at", "statement"):  # type: ignore[attr-defined]
+        if c["status"] in CLAIM_KINDS and c["assessed_at"] is not None and c["assessed_at"] <= now:
+            events.append(
+                Event(
+                    CLAIM_KINDS[c["status"]],
+                    c["assessed_at"],
+                    scale=scale,
+                    label=c["statement"],
+                    url=reverse("claim_list"),
+                    key=("claim", c["id"]),
+                )
+            )
+    return events
+
+
+def organisation_members(organisation: Organisation) -> list[tuple[Person, float]]:
+    """The shared people in an organisation's current roles, with their weight."""
+    weights: dict[int, float] = {}
+    roles = Role.objects.filter(
+        organisation=organisation, ended_on__isnull=True, person__visibility=Visibility.TEAM
+    ).values_list("person_id", "influence", "is_decision_maker")
+    for person_id, influence, decides in roles:
+        weights[person_id] = max(
+            weights.get(person_id, 0.0), W.influence_weight(influence, decides)
+        )
+    people = Person.objects.filter(pk__in=weights).order_by("pk")
+    return [(p, weights[p.pk]) for p in people]
+
+
+def organisation_events(organisation: Organisation, now: dt.datetime) -> list[Event]:
+    """Its people's events scaled by their influence, and what was done for it directly."""
+    events: list[Event] = []
+    for person, weight in organisation_members(organisation):
+        for event in person_events(person, now, scale=weight):
+            label = f"{person.display_name}: {event.label}" if event.label else person.display_name
+            events.append(
+                Event(event.kind, event.at, event.scale, event.value, label, event.url, event.key)
+            )
+    direct = Q(organisation=organisation, person__isnull=True, visibility=Visibility.TEAM)
+    events.extend(_promise_events(Commitment.objects.filter(direct, side="ours"), now, 1.0))
+    events.extend(_shown_events(EvidenceShown.objects.filter(direct), now, 1.0))
+    events.extend(_claim_events(Claim.objects.filter(direct), now, 1.0))
+    return events
+
+
+# ---------------------------------------------------------------------------------------
+# Every relationship of a team at once, in a fixed number of aggregate queries.
+
+
+@dataclass
+class TeamSums:
+    """Our evidence per person and per organisation (done for it directly), and the
+    clients' survey answers per person, kept apart so the card can show both views."""
+
+    people: dict[int, dict[str, Sums]] = field(default_factory=dict)
+    organisations: dict[int, dict[str, Sums]] = field(default_factory=dict)
+    surveys: dict[int, dict[str, Sums]] = field(default_factory=dict)
+
+    def person(self, person_id: int) -> dict[str, Sums]:
+        return self.people.setdefault(person_id, {n: Sums() for n in W.COMPONENTS})
+
+    def survey(self, person_id: int) -> dict[str, Sums]:
+        return self.surveys.setdefault(person_id, {n: Sums() for n in W.COMPONENTS})
+
+
+@dataclass
+class Pooled:
+    ours: dict[int, dict[str, Sums]]
+    surveys: dict[int, dict[str, Sums]]
+
+
+class _Sql:
+    """Backend-specific pieces of the aggregate SQL (SQLite and PostgreSQL)."""
+
+    def __init__(self, now: dt.datetime, half_life_days: float) -> None:
+        self.now = now
+        self.rate = math.log(2) / half_life_days
+        self.sqlite = connection.vendor == "sqlite"
+        self.now_db = connection.ops.adapt_datetimefield_value(now) if self.sqlite else now
+
+    def decay(self, column: str) -> tuple[str, list[Any]]:
+        if self.sqlite:
+            return f"exp(-%s * max(julianday(%s) - julianday({column}), 0))", [
+                self.rate,
+                self.now_db,
+            ]
+        return (
+            f"exp(-%s * greatest(extract(epoch from (%s::timestamptz - {column})) / 86400.0, 0))",
+            [self.rate, self.now_db],
+        )
+
+    def within_days(self, later: str, earlier: str, days: int) -> str:
+        if self.sqlite:
+            return f"(julianday({later}) - julianday({earlier}) <= {int(days)})"
+        return f"({later} - {earlier} <= interval '{int(days)} days')"
+
+    def rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+def _add(
+    target: dict[str, Sums],
+    kind: str,
+    decayed: float,
+    count: int,
+    scale: float = 1.0,
+    value: float | None = None,
+) -> None:
+    rule = W.RULES[kind]
+    weight = rule.weight * scale * (decayed if rule.decays else count)
+    target[rule.component].add(weight, rule.value if value is None else value, count)
+
+
+def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums:
+    """Every person's and organisation's sums for one team, as of `now`."""
+    q = _Sql(now, half_life_days)
+    out = TeamSums()
+    shared = "(x.visibility = 'team' OR p.visibility = 'private')"
+
+    # Conversations: contact, whose agenda, and when we last spoke.
+    decay, dp = q.decay("pa.occurred_at")
+    last: dict[int, dt.datetime] = {}
+    for person_id, focus, decayed, count, latest in q.rows(
+        f"""SELECT pa.person_id, x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+            FROM interactions_participation pa
+            JOIN interactions_interaction x ON x.id = pa.interaction_id
+            JOIN people_person p ON p.id = pa.person_id
+            WHERE x.team_id = %s AND x.kind <> 'note' AND pa.occurred_at <= %s AND {shared}
+            GROUP BY pa.person_id, x.focus""",
+        [*dp, team_id, q.now_db],
+    ):
+        for kind in focus_kinds(focus):
+            _add(out.person(person_id), kind, decayed, count)
+        latest = _as_datetime(latest)
+        if person_id not in last or latest > last[person_id]:
+            last[person_id] = latest
+    for person_id, cadence in Person.objects.filter(
+        team_id=team_id, contact_cadence_days__isnull=False
+    ).values_list("id", "contact_cadence_days"):
+        event = cadence_event(last.get(person_id), cadence, now)
+        if event is not None:
+            _add(out.person(person_id), event.kind, 1.0, 1, scale=event.scale)
+
+    # Moments in those conversations.
+    for person_id, kind, partner, decayed, count in q.rows(
+        f"""SELECT pa.person_id, s.kind,
+                   EXISTS (SELECT 1 FROM interactions_signal o
+                           WHERE o.interaction_id = s.interaction_id AND o.kind <> s.kind
+                             AND o.kind IN ('they_opened_up', 'we_opened_up')
+                             AND s.kind IN ('they_opened_up', 'we_opened_up')) AS partner,
+                   SUM({decay}), COUNT(*)
+            FROM interactions_signal s
+            JOIN interactions_participation pa ON pa.interaction_id = s.interaction_id
+            JOIN interactions_interaction x ON x.id = s.interaction_id
+            JOIN people_person p ON p.id = pa.person_id
+            WHERE x.team_id = %s AND x.kind <> 'note' AND pa.occurred_at <= %s AND {shared}
+            GROUP BY pa.person_id, s.kind, partner""",
+        [*dp, team_id, q.now_db],
+    ):
+        event_kind = signal_kind(kind, bool(partner))
+        if event_kind:
+            _add(out.person(person_id), event_kind, decayed, count)
+
+    # Promises, their delivery, renegotiations, milestones and risks: to a person, and
+    # to an organisation directly.
+    for subject, target in (("person_id", out.person), ("organisation_id", _org(out))):
+        where = (
+            "x.person_id IS NOT NULL"
+            if subject == "person_id"
+            else "x.person_id IS NULL AND x.organisation_id IS NOT NULL"
+        )
+        join = "LEFT JOIN people_person p ON p.id = x.person_id"
+        vis = shared if subject == "person_id" else "x.visibility = 'team'"
+        mine = f"x.team_id = %s AND x.side = 'ours' AND {where} AND {vis}"
+        base = f"FROM commitments_commitment x {join} WHERE {mine}"
+        decay_c, dpc = q.decay("x.closed_at")
+        for subject_id, status, match, decayed, count in q.rows(
+            f"""SELECT x.{subject}, x.status, x.match, SUM({decay_c}), COUNT(*) {base}
+                AND x.status IN ('kept', 'kept_late', 'broken') AND x.closed_at <= %s
+                GROUP BY x.{subject}, x.status, x.match""",
+            [*dpc, team_id, q.now_db],
+        ):
+            _add(target(subject_id), STATUS_KINDS[status], decayed, count)
+            if match in MATCH_KINDS:
+                _add(target(subject_id), MATCH_KINDS[match], decayed, count)
+        for subject_id, count in q.rows(
+            f"""SELECT x.{subject}, COUNT(*) {base}
+                AND x.due_at < %s AND (x.status = 'open' OR x.closed_at > %s)
+                GROUP BY x.{subject}""",
+            [team_id, q.now_db, q.now_db],
+        ):
+            _add(target(subject_id), "promise_overdue", 0.0, count)
+        decay_r, dpr = q.decay("x.reported_back_at")
+        for subject_id, decayed, count in q.rows(
+            f"""SELECT x.{subject}, SUM({decay_r}), COUNT(*) {base}
+                AND x.reported_back_at <= %s GROUP BY x.{subject}""",
+            [*dpr, team_id, q.now_db],
+        ):
+            _add(target(subject_id), "reported_back", decayed, count)
+        decay_n, dpn = q.decay("n.at")
+        for subject_id, in_time, decayed, count in q.rows(
+            f"""SELECT x.{subject},
+                       (n.told_client_at IS NOT NULL AND n.told_client_at < n.old_due_at)
+                       AS in_time,
+                       SUM({decay_n}), COUNT(*)
+                FROM commitments_renegotiation n
+                JOIN commitments_commitment x ON x.id = n.commitment_id
+                {join} WHERE {mine} AND n.at <= %s
+                GROUP BY x.{subject}, in_time""",
+            [*dpn, team_id, q.now_db],
+        ):
+            _add(target(subject_id), renegotiation_kind(bool(in_time)), decayed, count)
+        decay_m, dpm = q.decay("m.at")
+        for subject_id, decayed, count in q.rows(
+            f"""SELECT x.{subject}, SUM({decay_m}), COUNT(*)
+                FROM commitments_milestone m JOIN commitments_commitment x ON x.id = m.commitment_id
+                {join} WHERE {mine} AND m.at <= %s
+                GROUP BY x.{subject}""",
+            [*dpm, team_id, q.now_db],
+        ):
+            _add(target(subject_id), "milestone", decayed, count)
+        decay_k, dpk = q.decay("k.disclosed_at")
+        prompt = q.within_days("k.disclosed_at", "k.raised_at", W.RISK_GRACE_DAYS)
+        for subject_id, is_prompt, decayed, count in q.rows(
+            f"""SELECT x.{subject}, {prompt} AS prompt, SUM({decay_k}), COUNT(*)
+                FROM commitments_risk k JOIN commitments_commitment x ON x.id = k.commitment_id
+                {join} WHERE {mine}
+                AND k.disclosed_at <= %s
+                GROUP BY x.{subject}, prompt""",
+            [*dpk, team_id, q.now_db],
+        ):
+            _add(target(subject_id), disclosure_kind(bool(is_prompt)), decayed, count)
+        hidden_cut = now - dt.timedelta(days=W.RISK_GRACE_DAYS)
+        hidden_db = connection.ops.adapt_datetimefield_value(hidden_cut) if q.sqlite else hidden_cut
+        for subject_id, count in q.rows(
+            f"""SELECT x.{subject}, COUNT(*)
+                FROM commitments_risk k JOIN commitments_commitment x ON x.id = k.commitment_id
+                {join} WHERE {mine}
+                AND (k.disclosed_at IS NULL OR k.disclosed_at > %s)
+                AND (k.resolved_at IS NULL OR k.resolved_at > %s) AND k.raised_at <= %s
+                GROUP BY x.{subject}""",
+            [team_id, q.now_db, q.now_db, hidden_db],
+        ):
+            _add(target(subject_id), "risk_hidden", 0.0, count)
+
+        # Evidence shown and claims checked.
+        decay_s, dps = q.decay("x.shown_at")
+        for subject_id, expired, verified, decayed, count in q.rows(
+            f"""SELECT x.{subject}, x.was_expired, x.was_verified, SUM({decay_s}), COUNT(*)
+                FROM trust_evidenceshown x {join}
+                WHERE x.team_id = %s AND {where} AND {vis} AND x.shown_at <= %s
+                GROUP BY x.{subject}, x.was_expired, x.was_verified""",
+            [*dps, team_id, q.now_db],
+        ):
+            _add(target(subject_id), shown_kind(bool(expired), bool(verified)), decayed, count)
+        decay_a, dpa = q.decay("x.assessed_at")
+        for subject_id, status, decayed, count in q.rows(
+            f"""SELECT x.{subject}, x.status, SUM({decay_a}), COUNT(*)
+                FROM trust_claim x {join}
+                WHERE x.team_id = %s AND {where} AND {vis}
+                AND x.status IN ('accurate', 'exaggerated', 'false') AND x.assessed_at <= %s
+                GROUP BY x.{subject}, x.status""",
+            [*dpa, team_id, q.now_db],
+        ):
+            _add(target(subject_id), CLAIM_KINDS[status], decayed, count)
+
+    # Meeting hygiene and decisions, for everyone in the meeting.
+    for column, kind in (
+        ("agenda_shared_at", "agenda_ahead"),
+        ("materials_sent_at", "materials_ahead"),
+    ):
+        decay_h, dph = q.decay(f"m.{column}")
+        for person_id, decayed, count in q.rows(
+            f"""SELECT pa.person_id, SUM({decay_h}), COUNT(*)
+                FROM commitments_meeting m
+                JOIN interactions_interaction x ON x.id = m.interaction_id
+                JOIN interactions_participation pa ON pa.interaction_id = m.interaction_id
+                JOIN people_person p ON p.id = pa.person_id
+                WHERE x.team_id = %s AND {shared}
+                AND m.{column} < x.occurred_at AND m.{column} <= %s
+                GROUP BY pa.person_id""",
+            [*dph, team_id, q.now_db],
+        ):
+            _add(out.person(person_id), kind, decayed, count)
+    decay_d, dpd = q.decay("d.decided_at")
+    cut = now - dt.timedelta(days=W.DECISION_GRACE_DAYS)
+    cut_db = connection.ops.adapt_datetimefield_value(cut) if q.sqlite else cut
+    for person_id, followed, decayed, count in q.rows(
+        f"""SELECT pa.person_id, (d.commitment_id IS NOT NULL) AS followed, SUM({decay_d}), COUNT(*)
+            FROM commitments_decision d
+            JOIN interactions_interaction x ON x.id = d.interaction_id
+            JOIN interactions_participation pa ON pa.interaction_id = d.interaction_id
+            JOIN people_person p ON p.id = pa.person_id
+            WHERE x.team_id = %s AND {shared} AND d.decided_at IS NOT NULL
+            AND (d.commitment_id IS NOT NULL AND d.decided_at <= %s
+                 OR d.commitment_id IS NULL AND NOT d.no_follow_up AND d.decided_at <= %s)
+            GROUP BY pa.person_id, followed""",
+        [*dpd, team_id, q.now_db, cut_db],
+    ):
+        _add(
+            out.person(person_id),
+            "decision_followed_up" if followed else "decision_dropped",
+            decayed,
+            count,
+        )
+
+    # Common ground known.
+    decay_f, dpf = q.decay("f.created_at")
+    for person_id, decayed, count in q.rows(
+        f"""SELECT f.person_id, SUM({decay_f}), COUNT(*)
+            FROM people_fact f JOIN people_person p ON p.id = f.person_id
+            WHERE p.team_id = %s AND f.created_at <= %s GROUP BY f.person_id""",
+        [*dpf, team_id, q.now_db],
+    ):
+        _add(out.person(person_id), "fact_known", decayed, count)
+
+    # The client's own answers.
+    decay_v, dpv = q.decay("v.answered_at")
+    for person_id, component, answer, decayed, count in q.rows(
+        f"""SELECT v.person_id, a.component, a.answer, SUM({decay_v}), COUNT(*)
+            FROM trust_surveyanswer a JOIN trust_survey v ON v.id = a.survey_id
+            WHERE v.team_id = %s AND v.answered_at <= %s
+            GROUP BY v.person_id, a.component, a.answer""",
+        [*dpv, team_id, q.now_db],
+    ):
+        value = equation.survey_value(component, answer)
+        _add(out.survey(person_id), f"survey_{component}", decayed, count, value=value)
+    return out
+
+
+def _org(out: TeamSums):  # type: ignore[no-untyped-def]
+    def target(organisation_id: int) -> dict[str, Sums]:
+        return out.organisations.setdefault(organisation_id, {n: Sums() for n in W.COMPONENTS})
+
+    return target
+
+
+def _as_datetime(value: object) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def organisation_sums(team_id: int, sums: TeamSums) -> Pooled:
+    """Each organisation's pooled sums: its shared people by influence, plus what was
+    done for the organisation directly."""
+    members: dict[int, dict[int, float]] = defaultdict(dict)
+    roles = Role.objects.filter(
+        organisation__team_id=team_id, ended_on__isnull=True, person__visibility=Visibility.TEAM
+    ).values_list("organisation_id", "person_id", "influence", "is_decision_maker")
+    for organisation_id, person_id, influence, decides in roles:
+        weight = W.influence_weight(influence, decides)
+        members[organisation_id][person_id] = max(
+            members[organisation_id].get(person_id, 0.0), weight
+        )
+    pooled = Pooled(ours={}, surveys={})
+    for organisation_id in set(members) | set(sums.organisations):
+        people = members.get(organisation_id, {})
+        parts = [(weight, sums.people[pid]) for pid, weight in people.items() if pid in sums.people]
+        if organisation_id in sums.organisations:
+            parts.append((1.0, sums.organisations[organisation_id]))
+        pooled.ours[organisation_id] = equation.pool(parts)
+        asked = [
+            (weight, sums.surveys[pid]) for pid, weight in people.items() if pid in sums.surveys
+        ]
+        pooled.surveys[organisation_id] = equation.pool(asked)
+    return pooled

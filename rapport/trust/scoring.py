@@ -1,0 +1,232 @@
+"""Turn evidence into stored scores: one relationship after a write, or a whole team
+at once, with a daily snapshot for the trend and the week-over-week change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from rapport.people.models import Organisation, Person, Role
+from rapport.trust import equation, evidence
+from rapport.trust import weights as W
+from rapport.trust.equation import Score, Sums, Views
+from rapport.trust.models import TrustScore, TrustSnapshot
+
+
+def half_life() -> float:
+    return float(settings.RAPPORT_TRUST_HALF_LIFE_DAYS)
+
+
+def person_views(person: Person, now: dt.datetime | None = None) -> Views:
+    now = now or timezone.now()
+    return equation.views(evidence.person_events(person, now), now=now, half_life_days=half_life())
+
+
+def organisation_views(organisation: Organisation, now: dt.datetime | None = None) -> Views:
+    now = now or timezone.now()
+    return equation.views(
+        evidence.organisation_events(organisation, now), now=now, half_life_days=half_life()
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """What gets stored for one relationship."""
+
+    score: Score
+    ours: Score
+    client: Mapping[str, float | None]
+
+
+def _detail(row: Row) -> dict[str, dict[str, object]]:
+    detail: dict[str, dict[str, object]] = {}
+    for part, mine in zip(row.score.components, row.ours.components, strict=True):
+        detail[part.name] = {
+            "count": part.count,
+            "weight": round(part.weight, 4),
+            "uncertain": part.uncertain,
+            "ours": round(mine.value, 4),
+            "client": None
+            if row.client.get(part.name) is None
+            else round(row.client[part.name] or 0, 4),
+        }
+    return detail
+
+
+def _rounded(score: Score) -> tuple[float, float, float, float, float]:
+    return (
+        round(score.c.value, 2),
+        round(score.r.value, 2),
+        round(score.i.value, 2),
+        round(score.s.value, 2),
+        round(score.t, 2),
+    )
+
+
+def _store(
+    team_id: int,
+    rows: Mapping[int, Row],
+    *,
+    subject: str,
+    now: dt.datetime,
+    day: dt.date,
+) -> None:
+    """Upsert scores and today's snapshots for `rows` (keyed by person or organisation
+    id), with each one's change since its snapshot of a week or more ago."""
+    if not rows:
+        return
+    field = f"{subject}_id"
+    week_ago = day - dt.timedelta(days=7)
+    ids = list(rows)
+    before: dict[int, float] = {}
+    for chunk in _chunks(ids, 900):
+        latest = (
+            TrustSnapshot.objects.filter(**{f"{field}__in": chunk}, day__lte=week_ago)
+            .values(field)
+            .annotate(day=Max("day"))
+        )
+        wanted = {(r[field], r["day"]) for r in latest}
+        if wanted:
+            days = {d for _, d in wanted}
+            for sid, d, t in TrustSnapshot.objects.filter(
+                **{f"{field}__in": [s for s, _ in wanted]}, day__in=days
+            ).values_list(field, "day", "t"):
+                if (sid, d) in wanted:
+                    before[sid] = t
+    scores = []
+    snapshots = []
+    for sid, row in rows.items():
+        c, r, i, s, t = _rounded(row.score)
+        previous = before.get(sid)
+        scores.append(
+            TrustScore(
+                team_id=team_id,
+                **{field: sid},
+                c=c,
+                r=r,
+                i=i,
+                s=s,
+                t=t,
+                weakest=row.score.weakest.name,
+                detail=_detail(row),
+                t_week_ago=previous,
+                delta_week=None if previous is None else round(t - previous, 2),
+                computed_at=now,
+            )
+        )
+        snapshots.append(
+            TrustSnapshot(team_id=team_id, **{field: sid}, day=day, c=c, r=r, i=i, s=s, t=t)
+        )
+    update = [
+        "c",
+        "r",
+        "i",
+        "s",
+        "t",
+        "weakest",
+        "detail",
+        "t_week_ago",
+        "delta_week",
+        "computed_at",
+    ]
+    for chunk in _chunks(scores, 2000):
+        TrustScore.objects.bulk_create(
+            chunk, update_conflicts=True, unique_fields=[subject], update_fields=update
+        )
+    for chunk in _chunks(snapshots, 2000):
+        TrustSnapshot.objects.bulk_create(
+            chunk,
+            update_conflicts=True,
+            unique_fields=[subject, "day"],
+            update_fields=["c", "r", "i", "s", "t"],
+        )
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:  # type: ignore[type-arg]
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _row(views: Views) -> Row:
+    return Row(score=views.blended, ours=views.ours, client=views.client)
+
+
+def _today(now: dt.datetime) -> dt.date:
+    return timezone.localdate(now)
+
+
+@transaction.atomic
+def trust_refresh(
+    *,
+    person_ids: Iterable[int] = (),
+    organisation_ids: Iterable[int] = (),
+    now: dt.datetime | None = None,
+) -> int:
+    """Recompute a few relationships after a write: the people named, and every
+    organisation they hold a current role in. Returns how many were stored."""
+    now = now or timezone.now()
+    people = list(Person.objects.filter(pk__in=set(person_ids)))
+    organisation_set = set(organisation_ids)
+    organisation_set |= set(
+        Role.objects.filter(person__in=people, ended_on__isnull=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    organisations = list(Organisation.objects.filter(pk__in=organisation_set))
+    by_team: dict[int, tuple[dict[int, Row], dict[int, Row]]] = {}
+    for person in people:
+        by_team.setdefault(person.team_id, ({}, {}))[0][person.pk] = _row(person_views(person, now))
+    for organisation in organisations:
+        by_team.setdefault(organisation.team_id, ({}, {}))[1][organisation.pk] = _row(
+            organisation_views(organisation, now)
+        )
+    for team_id, (person_rows, organisation_rows) in by_team.items():
+        _store(team_id, person_rows, subject="person", now=now, day=_today(now))
+        _store(team_id, organisation_rows, subject="organisation", now=now, day=_today(now))
+    return len(people) + len(organisations)
+
+
+def _rows_from_sums(
+    ours: Mapping[int, dict[str, Sums]], surveys: Mapping[int, dict[str, Sums]], ids: Iterable[int]
+) -> dict[int, Row]:
+    rows = {}
+    for sid in ids:
+        mine = ours.get(sid) or {}
+        asked = surveys.get(sid) or {}
+        blended = equation.pool([(1.0, mine), (1.0, {k: v for k, v in asked.items()})])
+        client = {
+            name: (asked[name].weighted / asked[name].weight)
+            if name in asked and asked[name].weight
+            else None
+            for name in W.COMPONENTS
+        }
+        rows[sid] = Row(
+            score=equation.score_from_sums(blended),
+            ours=equation.score_from_sums(mine),
+            client=client,
+        )
+    return rows
+
+
+def trust_recompute_team(team_id: int, *, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Recompute every person and organisation of one team from set-based aggregates.
+    Returns (people, organisations) stored."""
+    now = now or timezone.now()
+    sums = evidence.team_sums(team_id, now, half_life())
+    person_ids = list(Person.objects.filter(team_id=team_id).values_list("pk", flat=True))
+    organisation_ids = list(
+        Organisation.objects.filter(team_id=team_id).values_list("pk", flat=True)
+    )
+    people = _rows_from_sums(sums.people, sums.surveys, person_ids)
+    pooled = evidence.organisation_sums(team_id, sums)
+    organisations = _rows_from_sums(pooled.ours, pooled.surveys, organisation_ids)
+    with transaction.atomic():
+        _store(team_id, people, subject="person", now=now, day=_today(now))
+        _store(team_id, organisations, subject="organisation", now=now, day=_today(now))
+    return len(people), len(organisations)
