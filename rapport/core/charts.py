@@ -70,3 +70,59 @@ def share_bar(
         x += w
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def trend_chart(
+    points: list[tuple[str, float]],
+    *,
+    title: str,
+    top: float | None = None,
+    width: int = 560,
+    height: int = 120,
+) -> SafeString:
+    """A line over time of (label, value) points, oldest first, with the first and last
+    labels under it and the latest value at its end."""
+    pad_left, pad_right, pad_top, pad_bottom = 6, 44, 10, 20
+    values = [v for _, v in points]
+    high = max(values + [top or 0.0]) or 1.0
+    low = min(values + [0.0])
+    span = (high - low) or 1.0
+    plot_w = width - pad_left - pad_right
+    plot_h = height - pad_top - pad_bottom
+    step = plot_w / max(len(points) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        return pad_left + i * step, pad_top + plot_h * (1 - (v - low) / span)
+
+    coords = [xy(i, v) for i, (_, v) in enumerate(points)]
+    parts = [
+        f'<svg class="chart trend" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="axis" x1="{pad_left}" y1="{pad_top + plot_h}" '
+        f'x2="{pad_left + plot_w}" y2="{pad_top + plot_h}"/>',
+    ]
+    if coords:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        base = pad_top + plot_h
+        parts.append(
+            f'<polygon class="area" points="{coords[0][0]:.1f},{base} {path} '
+            f'{coords[-1][0]:.1f},{base}"/>'
+        )
+        parts.append(f'<polyline class="line" points="{path}"/>')
+        for (x, y), (label, v) in zip(coords, points, strict=True):
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5">'
+                f"<title>{escape(label)}: {v:.1f}</title></circle>"
+            )
+        last_x, last_y = coords[-1]
+        parts.append(
+            f'<text class="v" x="{last_x + 6:.1f}" y="{last_y + 4:.1f}">{values[-1]:.1f}</text>'
+        )
+        parts.append(
+            f'<text x="{pad_left}" y="{height - 5}">{escape(points[0][0])}</text>'
+            f'<text x="{pad_left + plot_w:.1f}" y="{height - 5}" text-anchor="end">'
+            f"{escape(points[-1][0])}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every label above is escaped

@@ -96,8 +96,10 @@ class Score:
 
     @property
     def weakest(self) -> Component:
-        """The component with the lowest strength; an uncertain one wins a tie."""
-        return min(self.components, key=lambda c: (round(c.strength, 6), not c.uncertain))
+        """The component with the lowest strength among those with enough evidence (an
+        uncertain component is unknown, not weak); if none has, the lowest of all."""
+        known = [c for c in self.components if not c.uncertain] or list(self.components)
+        return min(known, key=lambda c: (round(c.strength, 6), COMPONENTS.index(c.name)))
 
     @property
     def outlier(self) -> str | None:
