@@ -15,7 +15,7 @@ from django.test import Client
 
 from rapport.accounts.models import AuditEntry
 from rapport.accounts.services import token_create, token_revoke
-from rapport.interactions.models import Interaction, Participation
+from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.interactions.services import interaction_create
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import fact_create, organisation_create, person_create, role_create
@@ -65,6 +65,7 @@ def counts() -> dict[str, int]:
         Fact,
         Interaction,
         Participation,
+        Signal,
         AuditEntry,
     ]
     return {m.__name__: m.objects.count() for m in models}
@@ -725,6 +726,7 @@ def test_it_logs_reads_changes_and_deletes_an_interaction(api, book):
                 "topics": ["Golf", " golf ", "Family"],
                 "notes": "Daughter starts university",
                 "participant_ids": [wang, anna],
+                "signals": ["they_opened_up", "summarised_first"],
             },
         ),
         201,
@@ -732,6 +734,7 @@ def test_it_logs_reads_changes_and_deletes_an_interaction(api, book):
     path = f"/interactions/{created['id']}"
     assert created["summary"] == "Lunch at Din Tai Fung"
     assert created["topics"] == ["golf", "family"]
+    assert created["signals"] == ["summarised_first", "they_opened_up"]
     assert {p["id"] for p in created["participants"]} == {wang, anna}
     assert (created["owner"], created["source"], created["visibility"]) == ("alice", "api", "team")
     assert dt.datetime.fromisoformat(created["occurred_at"]) == dt.datetime(
@@ -743,7 +746,11 @@ def test_it_logs_reads_changes_and_deletes_an_interaction(api, book):
     assert changed["summary"] == "Lunch"
     assert [p["id"] for p in changed["participants"]] == [wang]
     assert changed["topics"] == ["golf", "family"]
+    assert changed["signals"] == ["summarised_first", "they_opened_up"]
     assert ok(get(api, path)) == changed
+    assert ok(send(api, "patch", path, {"signals": ["we_opened_up"]}))["signals"] == [
+        "we_opened_up"
+    ]
     assert summaries(ok(get(api, "/interactions", person_id=anna))) == {"Quarterly review"}
 
     assert send(api, "delete", path).status_code == 204
@@ -1098,6 +1105,7 @@ def call_body(book: dict[str, Any]) -> dict[str, Any]:
         ({"occurred_at": "2026-11-21T09:00:00"}, "occurred_at"),
         ({"duration_minutes": -5}, "duration_minutes"),
         ({"topics": ["t" * 61]}, "topics"),
+        ({"signals": ["price_pressure", "flattery"]}, "signals"),
     ],
 )
 def test_an_interaction_that_cannot_be_saved_is_refused_naming_the_field(
@@ -1142,6 +1150,7 @@ def test_an_interaction_with_someone_from_another_team_is_refused_and_not_saved(
         ({"summary": "Changed", "kind": "telegram"}, "kind"),
         ({"summary": "   "}, "summary"),
         ({"summary": "Changed", "occurred_at": "2026-11-21T09:00:00"}, "occurred_at"),
+        ({"summary": "Changed", "signals": ["we_opened_up", "flattery"]}, "signals"),
     ],
 )
 def test_a_failed_change_to_an_interaction_leaves_it_as_it_was(api, book, body, field):

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from rapport.interactions import queries, services
-from rapport.interactions.models import Interaction
+from rapport.interactions.models import Interaction, Signal
 from rapport.people.api import Page, PageParams, PersonRef
 from rapport.people.queries import visible_people
 
@@ -19,6 +19,22 @@ router = Router(tags=["interactions"])
 Kind = Literal["meeting", "call", "video", "email", "message", "meal", "event", "note"]
 Initiator = Literal["us", "them"]
 Focus = Literal["client", "ours", "mutual", "personal"]
+SignalKind = Literal[
+    "summarised_first",
+    "answered_too_soon",
+    "price_pressure",
+    "unsolicited_upsell",
+    "they_opened_up",
+    "we_opened_up",
+    "boundary_crossed",
+]
+# Plain strings on the way in, so that a bad kind is refused by the service with the
+# field named `signals` (a Literal would name `signals[0]`, unlike the page form).
+SIGNALS_HELP = (
+    "Moments in the conversation that bear on trust, each kind once: "
+    + ", ".join(Signal.Kind.values)
+    + ". On a change, the list given replaces the recorded one."
+)
 
 
 class InteractionIn(Schema):
@@ -32,6 +48,7 @@ class InteractionIn(Schema):
     notes: str = ""
     participant_ids: list[int] = Field(..., min_length=1)
     external_id: str | None = Field(None, max_length=300)
+    signals: list[str] = Field([], description=SIGNALS_HELP)
 
 
 class InteractionPatch(Schema):
@@ -44,6 +61,7 @@ class InteractionPatch(Schema):
     summary: str | None = Field(None, min_length=1, max_length=300)
     notes: str | None = None
     participant_ids: list[int] | None = Field(None, min_length=1)
+    signals: list[str] | None = Field(None, description=SIGNALS_HELP)
 
 
 class InteractionOut(Schema):
@@ -62,6 +80,7 @@ class InteractionOut(Schema):
     participants: list[PersonRef]
     source: str
     external_id: str | None
+    signals: list[SignalKind]
 
 
 class InteractionPage(Page):
@@ -78,7 +97,8 @@ class InteractionFilters(PageParams):
 
 
 def interaction_out(i: Interaction) -> InteractionOut:
-    """The API view of an interaction (after `queries.attach_participants`)."""
+    """The API view of an interaction (after `queries.attach_participants`, which also
+    reads its signals)."""
     return InteractionOut.model_validate(
         {
             "id": i.pk,
@@ -99,6 +119,7 @@ def interaction_out(i: Interaction) -> InteractionOut:
             ],
             "source": i.source,
             "external_id": i.external_id,
+            "signals": [chip.kind for chip in i.signal_chips],  # type: ignore[attr-defined]
         }
     )
 

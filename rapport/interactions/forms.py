@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rapport.interactions.models import Interaction
+from rapport.interactions.models import Interaction, Signal
+from rapport.interactions.queries import SIGNAL_GROUPS
 
 
 class InteractionForm(forms.ModelForm):
@@ -14,6 +15,12 @@ class InteractionForm(forms.ModelForm):
         label=_("Topics"), required=False, help_text=_("Separated by commas, e.g. pricing, golf")
     )
     participant_ids = forms.CharField(required=False, widget=forms.MultipleHiddenInput)
+    signals = forms.MultipleChoiceField(
+        label=_("What happened"),
+        choices=Signal.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = Interaction
@@ -41,8 +48,14 @@ class InteractionForm(forms.ModelForm):
         if not self.is_bound and not self.initial.get("occurred_at"):
             self.initial["occurred_at"] = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
 
+    def signal_groups(self) -> list[tuple[Any, list[Any]]]:
+        """The "What happened" checkboxes in their labelled groups (Listening, Openness)."""
+        boxes = {box.data["value"]: box for box in self["signals"]}
+        return [(label, [boxes[kind] for kind in kinds]) for label, kinds in SIGNAL_GROUPS]
+
     def service_fields(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
         data["topics"] = self.cleaned_data.get("topics_text", "")
         data["notes"] = data["notes"] or ""
+        data["signals"] = self.cleaned_data.get("signals") or []
         return data

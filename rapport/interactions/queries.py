@@ -11,8 +11,10 @@ from typing import Any, NamedTuple
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from rapport.interactions.models import Interaction, Participation
+from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people.models import Person, Visibility
 
 
@@ -35,10 +37,56 @@ class ParticipantRef(NamedTuple):
     display_name: str
 
 
+# The two groups of moments a user can tick when logging an interaction.
+LISTENING = (
+    Signal.Kind.SUMMARISED_FIRST,
+    Signal.Kind.ANSWERED_TOO_SOON,
+    Signal.Kind.PRICE_PRESSURE,
+    Signal.Kind.UNSOLICITED_UPSELL,
+)
+OPENNESS = (Signal.Kind.THEY_OPENED_UP, Signal.Kind.WE_OPENED_UP, Signal.Kind.BOUNDARY_CROSSED)
+SIGNAL_GROUPS: tuple[tuple[Promise, tuple[Signal.Kind, ...]], ...] = (
+    (_("Listening"), LISTENING),
+    (_("Openness"), OPENNESS),
+)
+# The moments that cost trust: they raise self-orientation (S) or, for a boundary
+# crossed, lower intimacy (I). Their chips stand out on the timeline.
+HURTS_TRUST = frozenset(
+    {
+        Signal.Kind.ANSWERED_TOO_SOON,
+        Signal.Kind.PRICE_PRESSURE,
+        Signal.Kind.UNSOLICITED_UPSELL,
+        Signal.Kind.BOUNDARY_CROSSED,
+    }
+)
+# Short names for the chips; the full sentence (the kind's label) is the chip's title.
+CHIP_LABELS: dict[str, Promise] = {
+    Signal.Kind.SUMMARISED_FIRST: _("summarised first"),
+    Signal.Kind.ANSWERED_TOO_SOON: _("answered too soon"),
+    Signal.Kind.PRICE_PRESSURE: _("price pressure"),
+    Signal.Kind.UNSOLICITED_UPSELL: _("unsolicited upsell"),
+    Signal.Kind.THEY_OPENED_UP: _("they opened up"),
+    Signal.Kind.WE_OPENED_UP: _("we opened up"),
+    Signal.Kind.BOUNDARY_CROSSED: _("boundary crossed"),
+}
+
+
+class SignalChip(NamedTuple):
+    kind: str
+    label: Promise
+    title: Promise
+    hurts: bool
+
+
+def signal_chip(kind: str) -> SignalChip:
+    return SignalChip(kind, CHIP_LABELS[kind], Signal.Kind(kind).label, kind in HURTS_TRUST)
+
+
 def attach_participants(actor: Any, interactions: Iterable[Interaction]) -> list[Interaction]:
     """Set `visible_participants` on each interaction: the people in it the actor may
-    see, by name (a colleague's private contact is never named). One query, driven by
-    the participation rows of just these interactions."""
+    see, by name (a colleague's private contact is never named), and `signal_chips`:
+    its recorded moments in a fixed order. Two queries, driven by the participation and
+    signal rows of just these interactions, whatever their number."""
     items = list(interactions)
     people: dict[int, list[ParticipantRef]] = defaultdict(list)
     rows = Participation.objects.filter(interaction_id__in=[i.pk for i in items]).values_list(
@@ -51,10 +99,19 @@ def attach_participants(actor: Any, interactions: Iterable[Interaction]) -> list
     for interaction_id, person_id, name, visibility, owner_id in rows:
         if visibility == Visibility.TEAM or owner_id == actor.pk:
             people[interaction_id].append(ParticipantRef(person_id, name))
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for interaction_id, kind in Signal.objects.filter(
+        interaction_id__in=[i.pk for i in items]
+    ).values_list("interaction_id", "kind"):
+        kinds[interaction_id].add(kind)
     for interaction in items:
         interaction.visible_participants = sorted(  # type: ignore[attr-defined]
             people.get(interaction.pk, []), key=lambda ref: ref.display_name
         )
+        recorded = kinds.get(interaction.pk, set())
+        interaction.signal_chips = [  # type: ignore[attr-defined]
+            signal_chip(kind) for kind in Signal.Kind.values if kind in recorded
+        ]
     return items
 
 
@@ -115,7 +172,7 @@ def monthly_activity(actor: Any, *, months: int, now: dt.datetime) -> list[tuple
     local_now = timezone.localtime(now)
     first = local_now.date().replace(day=1)
     starts = []
-    for _ in range(months):
+    for _month in range(months):
         starts.append(first)
         first = (first - dt.timedelta(days=1)).replace(day=1)
     starts.reverse()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts.models import AuditEntry
 from rapport.accounts.services import audit_record
 from rapport.core.markup import render_markdown
-from rapport.interactions.models import Interaction, Participation
+from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people.models import Person, Visibility
 
 INTERACTION_FIELDS = {
@@ -54,6 +54,44 @@ def clean_topics(topics: Iterable[str] | str | None) -> list[str]:
         if text:
             cleaned[text] = None
     return list(cleaned)
+
+
+def clean_signals(signals: Iterable[str] | None) -> list[str]:
+    """The moments recorded on an interaction, each kind once, in the order given.
+
+    Refuses (on the field `signals`, naming it) a kind that is not one of `Signal.Kind`."""
+    if signals is None:
+        return []
+    if isinstance(signals, str | bytes) or not isinstance(signals, Iterable):
+        raise ValidationError({"signals": _("signals must be a list of kinds")})
+    known = set(Signal.Kind.values)
+    cleaned: dict[str, None] = {}
+    for kind in signals:
+        if not isinstance(kind, str) or kind not in known:
+            raise ValidationError(
+                {
+                    "signals": _("unknown signal “%(kind)s”; expected one of: %(known)s")
+                    % {"kind": str(kind)[:40], "known": ", ".join(Signal.Kind.values)}
+                }
+            )
+        cleaned[kind] = None
+    return list(cleaned)
+
+
+def _set_signals(interaction: Interaction, kinds: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Make the interaction's signals exactly `kinds`; returns (before, after), sorted.
+
+    New rows are saved one by one with `save()` (seven at most) rather than in bulk, so
+    `post_save` fires for each; kinds no longer wanted are deleted (with `post_delete`)."""
+    before = sorted(interaction.signals.values_list("kind", flat=True))
+    wanted = set(kinds)
+    gone = set(before) - wanted
+    if gone:
+        interaction.signals.filter(kind__in=gone).delete()
+    for kind in kinds:
+        if kind not in before:
+            Signal(interaction=interaction, kind=kind).save()
+    return before, sorted(wanted)
 
 
 def _validate(interaction: Interaction, participants: Sequence[Person]) -> None:
@@ -121,13 +159,21 @@ def _set_participants(interaction: Interaction, participants: Sequence[Person]) 
 
 
 @transaction.atomic
-def interaction_create(*, actor: Any, participants: Sequence[Person], **fields: Any) -> Interaction:
+def interaction_create(
+    *,
+    actor: Any,
+    participants: Sequence[Person],
+    signals: Iterable[str] | None = None,
+    **fields: Any,
+) -> Interaction:
     """Log an interaction with the given people. Notes are Markdown, stored sanitised as HTML.
 
+    `signals` are the moments that bear on trust (kinds of `Signal.Kind`, each kept once).
     It is private to the actor when any participant is someone's private contact."""
     unknown = sorted(set(fields) - INTERACTION_FIELDS)
     if unknown:
         raise ValidationError({name: "unknown field" for name in unknown})
+    kinds = clean_signals(signals)
     interaction = Interaction(team_id=actor.member.team_id, owner=actor, **fields)
     _validate(interaction, participants)
     interaction.visibility = _visibility_for(actor, participants)
@@ -135,12 +181,14 @@ def interaction_create(*, actor: Any, participants: Sequence[Person], **fields: 
     interaction.save()
     touched = _set_participants(interaction, participants)
     _refresh_last_contact(touched)
+    _set_signals(interaction, kinds)
     audit_record(
         actor=actor,
         team=interaction.team,
         action="interaction.create",
         obj=interaction,
         summary=interaction.summary,
+        changes={"signals": sorted(kinds)} if kinds else None,
         private=interaction.visibility == Visibility.PRIVATE,
     )
     return interaction
@@ -152,12 +200,15 @@ def interaction_update(
     actor: Any,
     interaction: Interaction,
     participants: Sequence[Person] | None = None,
+    signals: Iterable[str] | None = None,
     **fields: Any,
 ) -> Interaction:
-    """Change an interaction's fields and, if given, its participants."""
+    """Change an interaction's fields and, if given, its participants and its signals
+    (the given kinds replace the recorded ones; None leaves them as they are)."""
     unknown = sorted(set(fields) - INTERACTION_FIELDS)
     if unknown:
         raise ValidationError({name: "unknown field" for name in unknown})
+    kinds = clean_signals(signals) if signals is not None else None
     for name, value in fields.items():
         setattr(interaction, name, value)
     people = (
@@ -175,13 +226,18 @@ def interaction_update(
         Decision.objects.filter(interaction=interaction).update(decided_at=interaction.occurred_at)
     touched = _set_participants(interaction, people)
     _refresh_last_contact(touched)
+    changes: dict[str, Any] = {"fields": sorted(fields)}
+    if kinds is not None:
+        before, after = _set_signals(interaction, kinds)
+        if before != after:
+            changes = {"fields": sorted([*fields, "signals"]), "signals": [before, after]}
     audit_record(
         actor=actor,
         team=interaction.team,
         action="interaction.update",
         obj=interaction,
         summary=interaction.summary,
-        changes={"fields": sorted(fields)},
+        changes=changes,
         private=interaction.visibility == Visibility.PRIVATE,
     )
     return interaction
