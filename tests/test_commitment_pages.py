@@ -390,7 +390,8 @@ def test_the_morning_email_is_queued_at_the_local_hour_sent_by_the_worker_and_re
     run_at = agenda_email_schedule(member, now=now)
     assert run_at == dt.datetime(2026, 11, 22, 23, 0, tzinfo=dt.UTC), "07:00 next day, local"
     assert agenda_email_schedule(member, now=now) == run_at
-    assert DBTaskResult.objects.filter(status="READY").count() == 1, "scheduling is idempotent"
+    agenda_tasks = DBTaskResult.objects.filter(task_path__endswith="send_morning_agenda")
+    assert agenda_tasks.filter(status="READY").count() == 1, "scheduling is idempotent"
     _promise(
         alice,
         person=book["wang"],
@@ -408,7 +409,7 @@ def test_the_morning_email_is_queued_at_the_local_hour_sent_by_the_worker_and_re
     assert "/commitments/" in message.body
     html = message.alternatives[0][0]
     assert "Overdue proposal" in html
-    pending = DBTaskResult.objects.filter(status="READY").get()
+    pending = agenda_tasks.filter(status="READY").get()
     assert pending.run_after > timezone.now(), "the next morning is queued"
 
 

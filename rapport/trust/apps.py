@@ -5,3 +5,8 @@ class TrustConfig(AppConfig):
     name = "rapport.trust"
     label = "trust"
     verbose_name = "Trust"
+
+    def ready(self) -> None:
+        from rapport.trust import signals
+
+        signals.connect()

@@ -1,0 +1,82 @@
+"""Trust is refreshed after a write: one queued task per committed transaction, run by
+the real database worker, storing the score and today's snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from rapport.commitments.services import commitment_close, commitment_create
+from rapport.interactions.services import interaction_create
+from rapport.people.services import fact_create
+from rapport.trust.models import TrustScore, TrustSnapshot
+
+
+def _refresh_tasks():
+    return DBTaskResult.objects.filter(task_path__endswith="refresh_trust", status="READY")
+
+
+def _run_worker() -> None:
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+
+
+# These tests commit for real (the worker checks its connection like a request does).
+def test_a_logged_interaction_queues_one_refresh_that_the_worker_runs(transactional_db, book, alice):
+    wang = book["wang"]
+    _run_worker()  # whatever building the book queued
+    TrustScore.objects.all().delete()
+    TrustSnapshot.objects.all().delete()
+
+    interaction_create(
+        actor=alice,
+        participants=[wang],
+        kind="meeting",
+        occurred_at=timezone.now() - dt.timedelta(hours=2),
+        summary="Walked through their budget worries",
+        focus="client",
+        signals=["summarised_first", "they_opened_up"],
+    )
+    queued = _refresh_tasks().get()
+    assert wang.pk in queued.args_kwargs["kwargs"]["person_ids"]
+
+    _run_worker()
+    score = TrustScore.objects.get(person=wang)
+    assert score.s < 5.5, "a conversation on their agenda, summarised first, lowers S"
+    assert score.i > 5.0
+    assert TrustSnapshot.objects.filter(person=wang, day=timezone.localdate()).exists()
+    # Wang is Huawei's decision maker: the organisation is refreshed with him.
+    assert TrustScore.objects.filter(organisation=book["huawei"]).exists()
+    assert not _refresh_tasks().exists()
+
+
+def test_many_writes_in_one_transaction_queue_one_task_and_a_rollback_queues_none(
+    transactional_db, book, alice
+):
+    wang, anna = book["wang"], book["anna"]
+    _run_worker()
+    with transaction.atomic():
+        fact_create(actor=alice, person=wang, category="family", value="Daughter starts university")
+        fact_create(actor=alice, person=anna, category="hobby", value="Marathons")
+        promise = commitment_create(
+            actor=alice,
+            person=wang,
+            title="Send the revised quote",
+            made_at=timezone.now() - dt.timedelta(days=3),
+            due_on=timezone.localdate() + dt.timedelta(days=2),
+        )
+        commitment_close(actor=alice, commitment=promise, status="kept", delivered_at=timezone.now())
+    task = _refresh_tasks().get()
+    assert set(task.args_kwargs["kwargs"]["person_ids"]) == {wang.pk, anna.pk}
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        fact_create(actor=alice, person=wang, category="food", value="Loves hotpot")
+        raise RuntimeError("the write fails after the fact was added")
+    assert _refresh_tasks().count() == 1, "nothing queued for a rolled-back write"
+
+    _run_worker()
+    assert TrustScore.objects.get(person=wang).r > 5.0, "the kept promise counts"
