@@ -275,12 +275,14 @@ def person_update(
     if person.visibility != was_visibility:
         from rapport.commitments.services import commitments_refresh_visibility
         from rapport.interactions.services import interactions_refresh_visibility
+        from rapport.trust.services import trust_records_refresh_visibility
 
         AuditEntry.objects.filter(person=person).update(
             private_to=person.owner if _private(person) else None
         )
         interactions_refresh_visibility(person=person)
         commitments_refresh_visibility(person=person)
+        trust_records_refresh_visibility(person=person)
     changed = {
         name: [before[name], _plain(getattr(person, name))]
         for name in before
