@@ -1,12 +1,13 @@
-"""Secret links: create, resolve and revoke a client's tracking link or a user's
-calendar feed. A token is 43 random URL-safe characters (256 bits); only its SHA-256
-digest is stored, so a database leak reveals no working link."""
+"""Secret links: create, resolve and revoke a client's tracking link, a client's trust
+survey or a user's calendar feed. A token is 43 random URL-safe characters (256 bits);
+only its SHA-256 digest is stored, so a database leak reveals no working link."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,10 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts.services import audit_record
 from rapport.people.models import Organisation, Person, Visibility
+from rapport.portal import survey as survey_questions
 from rapport.portal.models import CalendarFeed, ShareLink, ShareLinkView
+from rapport.trust.models import Survey, SurveyAnswer
+from rapport.trust.scoring import trust_refresh
 
 DEFAULT_LINK_DAYS = 90
 MAX_LINK_DAYS = 366
@@ -160,3 +164,161 @@ def calendar_feed_revoke(*, actor: Any, feed: CalendarFeed) -> CalendarFeed:
     feed.save(update_fields=["revoked_at"])
     audit_record(actor=actor, team=actor.member.team, action="calendar_feed.revoke", obj=feed)
     return feed
+
+
+# --- The client trust survey ------------------------------------------------------
+
+
+@transaction.atomic
+def survey_create(
+    *,
+    actor: Any,
+    person: Person,
+    language: str | None = None,
+    days: int = survey_questions.DEFAULT_DAYS,
+    now: dt.datetime | None = None,
+) -> tuple[Survey, str]:
+    """A link asking one client for their view of us, in their language, valid for
+    `days`. Returns the survey and its token, which is shown once."""
+    now = now or timezone.now()
+    team_id = actor.member.team_id
+    if person.team_id != team_id or (_client_private(person) and person.owner_id != actor.pk):
+        raise ValidationError({"person": _("no such person")})
+    if not isinstance(days, int) or not 1 <= days <= survey_questions.MAX_DAYS:
+        raise ValidationError(
+            {"days": _("a link lasts from 1 to %(max)s days") % {"max": survey_questions.MAX_DAYS}}
+        )
+    language = language or actor.member.language
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            {"language": _("%(value)s is not a language Rapport speaks") % {"value": language}}
+        )
+    token = _new_token()
+    survey = Survey(
+        team_id=team_id,
+        created_by=actor,
+        person=person,
+        language=language,
+        prefix=token[:8],
+        digest=_digest(token),
+        expires_at=now + dt.timedelta(days=days),
+    )
+    survey.full_clean()
+    survey.save()
+    audit_record(
+        actor=actor,
+        team=survey.team,
+        action="survey.create",
+        obj=survey,
+        summary=person.display_name,
+        private=_client_private(person),
+        person=person,
+    )
+    return survey, token
+
+
+def survey_resolve(token: str, *, now: dt.datetime | None = None) -> Survey | None:
+    """The survey behind a token while its link lives (answered or not); None for
+    unknown, revoked and expired ones alike."""
+    now = now or timezone.now()
+    if not token or len(token) > 100:
+        return None
+    return (
+        Survey.objects.select_related("team", "person", "created_by__member__person")
+        .filter(digest=_digest(token), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+
+
+class SurveyAlreadyAnswered(ValidationError):
+    """The client answered this survey before; answers are never replaced."""
+
+
+class SurveyClosed(ValidationError):
+    """The link was revoked or ran out while the client was answering."""
+
+
+@transaction.atomic
+def survey_answer(
+    *,
+    survey: Survey,
+    answers: Mapping[str, object],
+    comment: str = "",
+    now: dt.datetime | None = None,
+) -> Survey:
+    """Store the client's answers (one per question, each 1..5) and comment, once.
+
+    Raises ValidationError naming each question left out or out of range (nothing is
+    stored), SurveyAlreadyAnswered when it was answered before and SurveyClosed when the
+    link died meanwhile. The person's trust is recomputed once the answers are saved."""
+    now = now or timezone.now()
+    cleaned, errors = survey_questions.clean_answers(answers)
+    comment = (comment or "").strip()
+    if len(comment) > survey_questions.COMMENT_MAX:
+        errors["comment"] = _("Please keep the comment under %(max)s characters.") % {
+            "max": survey_questions.COMMENT_MAX
+        }
+    if errors:
+        raise ValidationError(errors)
+    rows = [
+        SurveyAnswer(
+            survey=survey,
+            question=q.key,
+            component=q.component,
+            answer=cleaned[q.key],
+        )
+        for q in survey_questions.QUESTIONS
+    ]
+    for row in rows:
+        row.full_clean(exclude=["survey"], validate_unique=False, validate_constraints=False)
+    # A conditional update rather than read-then-save: two submissions racing each other
+    # (a double click, two devices) cannot both get past it, on SQLite or PostgreSQL.
+    claimed = Survey.objects.filter(
+        pk=survey.pk, answered_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+    ).update(answered_at=now, comment=comment)
+    if not claimed:
+        current = Survey.objects.filter(pk=survey.pk).values("answered_at").first()
+        if current is not None and current["answered_at"] is not None:
+            raise SurveyAlreadyAnswered({"survey": _("This survey was already answered.")})
+        raise SurveyClosed({"survey": _("This survey is closed.")})
+    survey.answered_at, survey.comment = now, comment
+    SurveyAnswer.objects.bulk_create(rows)
+    person = survey.person
+    entry = audit_record(
+        actor=None,
+        team=survey.team,
+        action="survey.answer",
+        obj=survey,
+        summary=person.display_name,
+        changes={row.question: row.answer for row in rows},
+        person=person,
+    )
+    if _client_private(person):
+        # The client, not a user, wrote this; it stays as private as the contact is.
+        entry.private_to_id = person.owner_id
+        entry.save(update_fields=["private_to"])
+    # Robust: the answers are saved whatever happens; a failed refresh is logged and the
+    # next write or full recompute catches up, rather than showing the client an error.
+    transaction.on_commit(lambda: trust_refresh(person_ids=[person.pk]), robust=True)
+    return survey
+
+
+@transaction.atomic
+def survey_revoke(*, actor: Any, survey: Survey) -> Survey:
+    """Kill an unanswered survey's link. An answered survey keeps its answers."""
+    if survey.answered_at is not None:
+        raise ValidationError({"survey": _("this survey was already answered")})
+    if survey.revoked_at is not None:
+        raise ValidationError({"survey": _("this survey link was already revoked")})
+    survey.revoked_at = timezone.now()
+    survey.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        team=survey.team,
+        action="survey.revoke",
+        obj=survey,
+        summary=survey.person.display_name,
+        private=_client_private(survey.person),
+        person=survey.person,
+    )
+    return survey
