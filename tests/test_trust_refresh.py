@@ -26,7 +26,9 @@ def _run_worker() -> None:
 
 
 # These tests commit for real (the worker checks its connection like a request does).
-def test_a_logged_interaction_queues_one_refresh_that_the_worker_runs(transactional_db, book, alice):
+def test_a_logged_interaction_queues_one_refresh_that_the_worker_runs(
+    transactional_db, book, alice
+):
     wang = book["wang"]
     _run_worker()  # whatever building the book queued
     TrustScore.objects.all().delete()
@@ -69,7 +71,9 @@ def test_many_writes_in_one_transaction_queue_one_task_and_a_rollback_queues_non
             made_at=timezone.now() - dt.timedelta(days=3),
             due_on=timezone.localdate() + dt.timedelta(days=2),
         )
-        commitment_close(actor=alice, commitment=promise, status="kept", delivered_at=timezone.now())
+        commitment_close(
+            actor=alice, commitment=promise, status="kept", delivered_at=timezone.now()
+        )
     task = _refresh_tasks().get()
     assert set(task.args_kwargs["kwargs"]["person_ids"]) == {wang.pk, anna.pk}
 

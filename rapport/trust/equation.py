@@ -151,6 +151,14 @@ def survey_value(component: str, answer: int) -> float:
     return W.LOW[component] + share * (W.HIGH[component] - W.LOW[component])
 
 
+def client_view(name: str, sums: Sums) -> float | None:
+    """The client's own answers alone (recent ones counting more), on the component's
+    scale; None when they were not asked about it."""
+    if sums.weight <= 0:
+        return None
+    return min(max(sums.weighted / sums.weight, W.LOW[name]), W.HIGH[name])
+
+
 def component_from_sums(name: str, sums: Sums) -> Component:
     return Component(
         name=name,
@@ -164,6 +172,13 @@ def component_from_sums(name: str, sums: Sums) -> Component:
 def score_from_sums(sums: Mapping[str, Sums]) -> Score:
     parts = [component_from_sums(name, sums.get(name, Sums())) for name in COMPONENTS]
     return Score(*parts)
+
+
+def _canonical(event: Event) -> tuple[dt.datetime, str, tuple[str, int], float, float, str, str]:
+    """One fixed order for events, so neither the float sums nor the order of equal
+    contributions depends on the order the records were read in."""
+    value = -math.inf if event.value is None else event.value
+    return (event.at, event.kind, event.key, event.scale, value, event.label, event.url)
 
 
 def _order(contribution: Contribution) -> tuple[float, float, str, int]:
@@ -188,7 +203,7 @@ def score(
     each component explained by its events' contributions."""
     weighted: dict[str, list[tuple[Event, float, float]]] = {n: [] for n in COMPONENTS}
     sums = {n: Sums() for n in COMPONENTS}
-    for event in events:
+    for event in sorted(events, key=_canonical):
         if event.at > now or event.kind in exclude:
             continue
         if include is not None and event.kind not in include:
@@ -245,10 +260,7 @@ def views(
     asked = sums_of(
         (e for e in events if e.kind in SURVEY_KINDS), now=now, half_life_days=half_life_days
     )
-    client: dict[str, float | None] = {
-        name: asked[name].weighted / asked[name].weight if asked[name].weight > 0 else None
-        for name in COMPONENTS
-    }
+    client = {name: client_view(name, asked[name]) for name in COMPONENTS}
     return Views(blended=blended, ours=ours, client=client)
 
 
@@ -280,7 +292,7 @@ def gain(base: Mapping[str, Sums], changes: Iterable[tuple[str, float]]) -> floa
 
 def sums_of(events: Iterable[Event], *, now: dt.datetime, half_life_days: float) -> dict[str, Sums]:
     sums = {n: Sums() for n in COMPONENTS}
-    for event in events:
+    for event in sorted(events, key=_canonical):
         if event.at > now:
             continue
         rule = RULES[event.kind]

@@ -25,6 +25,7 @@ from django.urls import reverse
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
 from rapport.interactions.models import Interaction, Signal
 from rapport.people.models import Fact, Organisation, Person, Role, Visibility
+from rapport.portal.survey import question_text
 from rapport.trust import equation
 from rapport.trust import weights as W
 from rapport.trust.equation import Event, Sums
@@ -226,7 +227,7 @@ def person_events(person: Person, now: dt.datetime, *, scale: float = 1.0) -> li
         add(
             f"survey_{a['component']}",
             a["survey__answered_at"],
-            a["question"],
+            question_text(a["question"]),
             "",
             ("survey", a["id"]),
             value=equation.survey_value(a["component"], a["answer"]),
@@ -291,9 +292,11 @@ def _promise_events(promises: QuerySet[Commitment], now: dt.datetime, scale: flo
     return events
 
 
-def _shown_events(showings: object, now: dt.datetime, scale: float) -> list[Event]:
+def _shown_events(showings: QuerySet[EvidenceShown], now: dt.datetime, scale: float) -> list[Event]:
     events = []
-    for s in showings.values("id", "shown_at", "was_expired", "was_verified", "evidence__title"):  # type: ignore[attr-defined]
+    for s in showings.values(
+        "id", "shown_at", "was_expired", "was_verified", "evidence_id", "evidence__title"
+    ):
         if s["shown_at"] <= now:
             kind = shown_kind(s["was_expired"], s["was_verified"])
             events.append(
@@ -302,16 +305,16 @@ def _shown_events(showings: object, now: dt.datetime, scale: float) -> list[Even
                     s["shown_at"],
                     scale=scale,
                     label=s["evidence__title"],
-                    url=reverse("evidence_list"),
+                    url=reverse("evidence_detail", args=[s["evidence_id"]]),
                     key=("shown", s["id"]),
                 )
             )
     return events
 
 
-def _claim_events(claims: object, now: dt.datetime, scale: float) -> list[Event]:
+def _claim_events(claims: QuerySet[Claim], now: dt.datetime, scale: float) -> list[Event]:
     events = []
-    for c in claims.values("id", "status", "assessed_at", "statement"):  # type: ignore[attr-defined]
+    for c in claims.values("id", "status", "assessed_at", "statement"):
         if c["status"] in CLAIM_KINDS and c["assessed_at"] is not None and c["assessed_at"] <= now:
             events.append(
                 Event(
@@ -319,7 +322,7 @@ def _claim_events(claims: object, now: dt.datetime, scale: float) -> list[Event]
                     c["assessed_at"],
                     scale=scale,
                     label=c["statement"],
-                    url=reverse("claim_list"),
+                    url=reverse("claim_detail", args=[c["id"]]),
                     key=("claim", c["id"]),
                 )
             )
@@ -398,7 +401,8 @@ class _Sql:
                 self.now_db,
             ]
         return (
-            f"exp(-%s * greatest(extract(epoch from (%s::timestamptz - {column})) / 86400.0, 0))",
+            f"exp(-%s * greatest(extract(epoch from (%s::timestamptz - {column}))::float8"
+            " / 86400.0, 0))",
             [self.rate, self.now_db],
         )
 

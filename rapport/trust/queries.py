@@ -271,10 +271,11 @@ def _situation(
         if not industries or not e.industries or industries & {x.lower() for x in e.industries}
     ]
     to_show = [
-        Ref(e.title, None, reverse("evidence_list"), e.get_kind_display()) for e in candidates[:1]
+        Ref(e.title, None, reverse("evidence_detail", args=[e.pk]), e.get_kind_display())
+        for e in candidates[:1]
     ]
     stale = [
-        Ref(e.title, e.expires_on, reverse("evidence_list"))
+        Ref(e.title, e.expires_on, reverse("evidence_detail", args=[e.pk]))
         for e in Evidence.objects.filter(pk__in=shown.values("evidence_id"), expires_on__lt=today)[
             :1
         ]
@@ -296,7 +297,9 @@ def _situation(
         meetings_without_agenda=tuple(without_agenda),
         evidence_to_show=tuple(to_show),
         stale_evidence=tuple(stale),
-        pending_claims=tuple(Ref(c.statement, c.made_at, reverse("claim_list")) for c in claims),
+        pending_claims=tuple(
+            Ref(c.statement, c.made_at, reverse("claim_detail", args=[c.pk])) for c in claims
+        ),
         known_categories=known if len(people) == 1 else frozenset(coaching.GROUND),
         topic=topic.value if topic else "",
         silence_days=silence,
@@ -387,7 +390,7 @@ def organisation_card(
     )
 
 
-def _members(team_id: int) -> QuerySet[Member]:
+def _members(team_id: int) -> Any:
     """The team's own people (each member's Person), who are not relationships."""
     return Member.objects.filter(team_id=team_id, person__isnull=False).values("person_id")
 
@@ -402,4 +405,423 @@ def trust_scores(actor: Any) -> QuerySet[TrustScore]:
         .filter(Q(organisation__isnull=False) | (Q(person__isnull=False) & people))
         .exclude(person_id__in=_members(team_id))
         .select_related("person", "organisation")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The trust list, its panels, and finding a relationship by name (list page, API, CLI).
+# Everything reads the stored TrustScore rows: filtered and ordered in SQL on the
+# (team, t) and (team, delta_week) indexes, one page loaded at a time.
+
+# Imported here, beside the code that needs them, to keep the top of the module as it was.
+from collections.abc import Iterable  # noqa: E402
+
+from django.db.models import Count, F, Func, IntegerField  # noqa: E402
+from django.db.models.functions import Coalesce  # noqa: E402
+from django.http import Http404  # noqa: E402
+
+from rapport.core.charts import bar_chart  # noqa: E402
+from rapport.people.models import Tag  # noqa: E402
+from rapport.people.queries import (  # noqa: E402
+    organisation_for,
+    organisations,
+    people_search,
+    person_for,
+    visible_people,
+)
+from rapport.people.searchkey import fold, normalise_query, pinyin_forms  # noqa: E402
+from rapport.trust.weights import COMPONENTS as W_COMPONENTS  # noqa: E402
+
+TRUST_SORTS = ("t", "-t", "falling", "name")
+TRUST_SUBJECTS = ("people", "organisations")
+
+
+@dataclass(frozen=True)
+class TrustFilters:
+    """What the trust list shows. `subject`: "" (both), "people" or "organisations";
+    `mine`: only people the actor owns; `tag`: people with that tag; `weakest`: one of
+    C R I S; `t_min`/`t_max`: a range of T; `falling`: only those whose T fell over the
+    week; `sort`: "t" (lowest first: who needs attention), "-t", "falling" (fastest
+    fall first) or "name"."""
+
+    subject: str = ""
+    mine: bool = False
+    tag: str = ""
+    weakest: str = ""
+    t_min: float | None = None
+    t_max: float | None = None
+    falling: bool = False
+    sort: str = "t"
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(
+            self.subject
+            or self.mine
+            or self.tag
+            or self.weakest
+            or self.t_min is not None
+            or self.t_max is not None
+            or self.falling
+        )
+
+
+@dataclass(frozen=True)
+class TrustPart:
+    """One component of a listed relationship."""
+
+    name: str
+    value: float
+    count: int
+    uncertain: bool
+    weakest: bool
+
+
+@dataclass(frozen=True)
+class TrustRow:
+    """One relationship on the trust list."""
+
+    subject: str  # "person" or "organisation"
+    id: int
+    name: str
+    url: str
+    card_url: str
+    organisation: str  # a person's current organisation, to tell namesakes apart
+    private: bool
+    t: float
+    delta_week: float | None
+    weakest: str
+    parts: list[TrustPart]
+    computed_at: dt.datetime
+
+    @property
+    def evidence(self) -> int:
+        return sum(p.count for p in self.parts)
+
+    @property
+    def weakest_title(self) -> str:
+        return str(texts.COMPONENT_NAMES[self.weakest])
+
+    @property
+    def weakest_part(self) -> TrustPart:
+        return next(p for p in self.parts if p.name == self.weakest)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "id": self.id,
+            "name": self.name,
+            "organisation": self.organisation or None,
+            "t": self.t,
+            "delta_week": self.delta_week,
+            "weakest": self.weakest,
+            "evidence": self.evidence,
+            "components": {
+                p.name: {"value": p.value, "evidence": p.count, "uncertain": p.uncertain}
+                for p in self.parts
+            },
+            "computed_at": self.computed_at.isoformat(),
+        }
+
+
+def _trust_visible(actor: Any) -> QuerySet[TrustScore]:
+    """The rows of trust_scores(actor), shaped for a big book: no join, and only the few
+    people kept out (a colleague's private contacts, the team's own members) looked up,
+    so a page walks the (team, t) or (team, delta_week) index and stops."""
+    team_id = actor.member.team_id
+    private = (
+        Person.objects.filter(team_id=team_id, visibility=Visibility.PRIVATE)
+        .exclude(owner_id=actor.pk)
+        .values("pk")
+    )
+    return (
+        TrustScore.objects.filter(team_id=team_id)
+        .exclude(person_id__in=private)
+        .exclude(person_id__in=_members(team_id))
+    )
+
+
+def _trust_filtered(
+    actor: Any, filters: TrustFilters, *, by_weakest: bool = True
+) -> QuerySet[TrustScore]:
+    team_id = actor.member.team_id
+    qs = _trust_visible(actor)
+    if filters.subject == "people":
+        qs = qs.filter(person_id__isnull=False)
+    elif filters.subject == "organisations":
+        qs = qs.filter(organisation_id__isnull=False)
+    if filters.mine:
+        # Organisations have no owner: "mine" is the people the actor looks after.
+        mine = Person.objects.filter(team_id=team_id, owner_id=actor.pk).values("pk")
+        qs = qs.filter(person_id__in=mine)
+    if filters.tag:
+        tagged = Person.tags.through.objects.filter(
+            tag__team_id=team_id, tag__name=filters.tag
+        ).values("person_id")
+        qs = qs.filter(person_id__in=tagged)
+    if filters.t_min is not None:
+        qs = qs.filter(t__gte=filters.t_min)
+    if filters.t_max is not None:
+        qs = qs.filter(t__lte=filters.t_max)
+    if filters.falling:
+        qs = qs.filter(delta_week__lt=0)
+    if by_weakest and filters.weakest:
+        qs = qs.filter(weakest=filters.weakest)
+    return qs
+
+
+class TrustResults:
+    """Scores with a known change first (fastest fall first), then those without one:
+    sliced like a list, one page at a time, each part read along its index."""
+
+    def __init__(self, qs: QuerySet[TrustScore]) -> None:
+        self.known = qs.filter(delta_week__isnull=False).order_by("delta_week", "pk")
+        # Along the same index: no change known yet, oldest first.
+        self.unknown = qs.filter(delta_week__isnull=True).order_by("pk")
+
+    def __getitem__(self, index: slice) -> list[TrustScore]:
+        start, stop = index.start or 0, index.stop
+        assert stop is not None and stop >= start
+        rows = list(self.known[start:stop])
+        if len(rows) == stop - start:
+            return rows
+        # The known part ends on this page; how far into the unknown part it reaches.
+        known = start + len(rows) if rows else self.known.count()
+        return rows + list(self.unknown[max(start - known, 0) : stop - known])
+
+
+def trust_search(actor: Any, filters: TrustFilters) -> QuerySet[TrustScore] | TrustResults:
+    """The stored scores the actor may see that match `filters`, in its order, each
+    with its person or organisation. Lazy: slice it to load a page."""
+    qs = _trust_filtered(actor, filters).select_related("person", "organisation")
+    if filters.sort == "-t":
+        return qs.order_by("-t", "-pk")
+    if filters.sort == "falling":
+        return TrustResults(qs)
+    if filters.sort == "name":
+        return qs.annotate(
+            sort_name=Coalesce("person__display_name", "organisation__name")
+        ).order_by("sort_name", "pk")
+    return qs.order_by("t", "pk")
+
+
+@dataclass(frozen=True)
+class TrustOverview:
+    """Counts over the filtered list: how many match, and how many have each component
+    as their weakest (ignoring the weakest filter, so the chart reads as a whole)."""
+
+    total: int
+    by_weakest: dict[str, int]
+
+    def chart(self) -> Any:
+        bars = [
+            (f"{name} {texts.COMPONENT_NAMES[name]}", self.by_weakest.get(name, 0))
+            for name in W_COMPONENTS
+        ]
+        return bar_chart(bars, title=_("Relationships by weakest component"), height=150)
+
+
+def trust_overview(actor: Any, filters: TrustFilters) -> TrustOverview:
+    """The list's size and the chart's counts, in one pass over the matching rows."""
+    counts = _trust_filtered(actor, filters, by_weakest=False).aggregate(
+        total=Count("pk"),
+        **{name: Count("pk", filter=Q(weakest=name)) for name in W_COMPONENTS},
+    )
+    by_weakest = {name: counts[name] or 0 for name in W_COMPONENTS}
+    total = by_weakest[filters.weakest] if filters.weakest else counts["total"] or 0
+    return TrustOverview(total=total, by_weakest=by_weakest)
+
+
+def trust_rows(scores: Iterable[TrustScore]) -> list[TrustRow]:
+    """List rows for a page of scores (read with their person or organisation), with
+    each person's current organisation in one more query."""
+    scores = list(scores)
+    person_ids = [s.person_id for s in scores if s.person_id]
+    employer: dict[int, str] = {}
+    for person_id, name in (
+        Role.objects.filter(person_id__in=person_ids, ended_on__isnull=True)
+        .order_by("-is_decision_maker", "-influence", "pk")
+        .values_list("person_id", "organisation__name")
+    ):
+        employer.setdefault(person_id, name)
+    rows = []
+    for s in scores:
+        detail = s.detail or {}
+        parts = [
+            TrustPart(
+                name=name,
+                value=getattr(s, name.lower()),
+                count=int((detail.get(name) or {}).get("count", 0)),
+                uncertain=bool((detail.get(name) or {}).get("uncertain", False)),
+                weakest=name == s.weakest,
+            )
+            for name in W_COMPONENTS
+        ]
+        common = {
+            "t": s.t,
+            "delta_week": s.delta_week,
+            "weakest": s.weakest,
+            "parts": parts,
+            "computed_at": s.computed_at,
+        }
+        if s.person_id:
+            person = s.person
+            assert person is not None
+            rows.append(
+                TrustRow(
+                    subject="person",
+                    id=person.pk,
+                    name=person.display_name,
+                    url=reverse("person_detail", args=[person.pk]),
+                    card_url=reverse("person_trust", args=[person.pk]),
+                    organisation=employer.get(person.pk, ""),
+                    private=person.visibility == Visibility.PRIVATE,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        else:
+            organisation = s.organisation
+            assert organisation is not None
+            rows.append(
+                TrustRow(
+                    subject="organisation",
+                    id=organisation.pk,
+                    name=organisation.name,
+                    url=reverse("organisation_detail", args=[organisation.pk]),
+                    card_url=reverse("organisation_trust", args=[organisation.pk]),
+                    organisation="",
+                    private=False,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+    return rows
+
+
+def trust_falling(actor: Any, *, limit: int = 5) -> list[TrustRow]:
+    """The relationships whose trust fell most over the week (only falls), worst first."""
+    qs = _trust_visible(actor).filter(delta_week__lt=0).order_by("delta_week", "pk")
+    return trust_rows(qs.select_related("person", "organisation")[:limit])
+
+
+class _EvidenceTotal(Func):
+    """How many pieces of evidence a stored score rests on: the sum of its components'
+    counts in `detail`, read with each database's own JSON operator (one extraction per
+    component, which matters over thousands of organisations)."""
+
+    output_field = IntegerField()
+
+    def __init__(self) -> None:
+        super().__init__(F("detail"))
+
+    def _terms(self, compiler: Any, template: str) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        terms = [template.format(column=column, name=name) for name in W_COMPONENTS]
+        return "(" + " + ".join(terms) + ")", list(params) * len(terms)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self._terms(compiler, "COALESCE(JSON_EXTRACT({column}, '$.{name}.count'), 0)")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self._terms(compiler, "COALESCE(({column} -> '{name}' ->> 'count')::integer, 0)")
+
+
+def trust_key_accounts(actor: Any, *, limit: int = 8) -> list[TrustRow]:
+    """The organisations with the most evidence behind their score (the accounts we
+    work with most), most first, each with its weakest component."""
+    qs = (
+        # Driven from the team's organisations (thousands), not its scores (100k+).
+        TrustScore.objects.filter(organisation__team_id=actor.member.team_id)
+        .annotate(evidence_total=_EvidenceTotal())
+        .filter(evidence_total__gt=0)
+        .order_by("-evidence_total", "t", "pk")
+        .select_related("organisation")
+    )
+    return trust_rows(qs[:limit])
+
+
+def trust_tags(actor: Any) -> list[str]:
+    """The team's tags, for the list's filter."""
+    return list(Tag.objects.filter(team_id=actor.member.team_id).values_list("name", flat=True))
+
+
+@dataclass(frozen=True)
+class TrustSubject:
+    """A person or organisation found by name, for `rapport trust NAME`."""
+
+    subject: str  # "person" or "organisation"
+    id: int
+    name: str
+    organisation: str  # a person's current organisation
+    person: Person | None = None
+    org: Organisation | None = None
+
+
+def trust_subjects_named(actor: Any, name: str, *, limit: int = 20) -> list[TrustSubject]:
+    """Organisations (by name, romanised name or pinyin), then people (as the people
+    search finds them: any name, pinyin, email, phone) the actor may see, matching
+    `name`; the team's own members are left out. "person:ID" or "organisation:ID" names
+    one directly. When exactly one carries exactly that name, it alone is returned.
+    At most `limit` + 1 are returned, so that a caller can tell there are more."""
+    wanted = name.strip()
+    for prefix in ("person:", "organisation:"):
+        if wanted.lower().startswith(prefix):
+            named = wanted[len(prefix) :].strip()
+            try:
+                if prefix == "person:":
+                    return [_subject_of_person(person_for(actor, named))]
+                return [_subject_of_organisation(organisation_for(actor, named))]
+            except Http404:
+                return []
+    terms = normalise_query(wanted)
+    if not terms:
+        return []
+    key = fold(wanted)
+    orgs: list[int] = []
+    exact_orgs: list[int] = []
+    for org_pk, org_name, romanised in organisations(actor).values_list(
+        "pk", "name", "name_romanised"
+    ):
+        haystack = "\n".join([fold(org_name), fold(romanised or ""), *pinyin_forms(org_name)])
+        if all(term in haystack for term in terms):
+            orgs.append(org_pk)
+            if key in (fold(org_name), fold(romanised or "")):
+                exact_orgs.append(org_pk)
+    members = _members(actor.member.team_id)
+    exact_people = list(
+        visible_people(actor)
+        .exclude(pk__in=members)
+        .filter(Q(display_name__iexact=wanted) | Q(romanised_name__iexact=wanted))[:2]
+    )
+    if len(exact_people) + len(exact_orgs) == 1:
+        if exact_people:
+            return [_subject_of_person(exact_people[0])]
+        return [_subject_of_organisation(Organisation.objects.get(pk=exact_orgs[0]))]
+    found = [
+        _subject_of_organisation(o) for o in Organisation.objects.filter(pk__in=orgs[: limit + 1])
+    ]
+    found.sort(key=lambda s: fold(s.name))
+    if len(found) <= limit:
+        member_ids = set(members.values_list("person_id", flat=True))
+        people = people_search(actor, query=wanted)[: limit + 1 + len(member_ids)]
+        found += [_subject_of_person(p) for p in people if p.pk not in member_ids]
+    return found[: limit + 1]
+
+
+def _subject_of_organisation(org: Organisation) -> TrustSubject:
+    return TrustSubject("organisation", org.pk, org.name, "", org=org)
+
+
+def _subject_of_person(person: Person) -> TrustSubject:
+    role = (
+        Role.objects.filter(person=person, ended_on__isnull=True)
+        .select_related("organisation")
+        .order_by("-is_decision_maker", "-influence", "pk")
+        .first()
+    )
+    return TrustSubject(
+        "person",
+        person.pk,
+        person.display_name,
+        role.organisation.name if role else "",
+        person=person,
     )

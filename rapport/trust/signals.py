@@ -46,25 +46,15 @@ def touch(
     interactions: Iterable[int | None] = (),
 ) -> None:
     """Note relationships to refresh after the current transaction commits (or now,
-    outside one). A rolled-back transaction's notes are dropped with it."""
+    outside one). Notes left by a rolled-back transaction are dropped with it; every
+    call registers the flush again, and the first flush to run takes all the notes."""
     pending: tuple[set[int], set[int], set[int]] | None = getattr(_local, "pending", None)
     if pending is None or (connection.in_atomic_block and not _queued()):
         pending = _local.pending = (set(), set(), set())
     pending[0].update(p for p in people if p)
     pending[1].update(o for o in organisations if o)
     pending[2].update(i for i in interactions if i)
-    if not connection.in_atomic_block or not _queued():
-        transaction.on_commit(_flush)
-
-
-def _participants(interaction_id: int | None) -> list[int]:
-    if interaction_id is None:
-        return []
-    return list(
-        Participation.objects.filter(interaction_id=interaction_id).values_list(
-            "person_id", flat=True
-        )
-    )
+    transaction.on_commit(_flush)
 
 
 def _commitment_parties(commitment_id: int) -> tuple[list[int | None], list[int | None]]:
