@@ -70,7 +70,8 @@ api = NinjaAPI(
         "People, organisations, roles, common-ground facts and interactions of your team; "
         "commitments (promises either side made, with milestones, risks and renegotiations), "
         "meetings and their decisions, your agenda for a day, clients' share links "
-        "(tracking pages) and your calendar feeds. "
+        "(tracking pages) and your calendar feeds; trust cards, the trust list, the evidence "
+        "library, claims made to clients and client trust surveys. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
         'Errors are JSON: `{"detail": message, "field": name}`.'
     ),
@@ -151,10 +152,12 @@ def _register() -> None:
     from rapport.commitments.api import router as commitments_router
     from rapport.interactions.api import router as interactions_router
     from rapport.people.api import router as people_router
+    from rapport.trust.api import router as trust_router
 
     api.add_router("/", people_router)
     api.add_router("/interactions", interactions_router)
     api.add_router("/", commitments_router)
+    api.add_router("/", trust_router)
 
 
 _register()

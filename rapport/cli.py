@@ -69,11 +69,38 @@ def init(verbose: Annotated[bool, typer.Option(help="Show each migration")] = Fa
     console.print(f"Data folder: {settings.DATA_DIR}")
 
 
-def _serve(host: str, port: int, threads: int) -> None:
+def _start_worker() -> None:
+    """Run the task queue in a background thread of this process: trust refreshes and
+    the morning emails work out of the box. A deployment that runs `rapport worker`
+    separately passes --no-worker."""
+    import os
+    import threading
+
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from rapport.core.tasks import agenda_emails_schedule
+
+    agenda_emails_schedule()
+    worker = Worker(
+        queue_names=["default"],
+        interval=1.0,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"serve-{os.getpid()}",
+        excluded_queue_names=[],
+    )
+    threading.Thread(target=worker.run, name="rapport-worker", daemon=True).start()
+
+
+def _serve(host: str, port: int, threads: int, *, worker: bool = True) -> None:
     from waitress import serve as waitress_serve
 
     from rapport.wsgi import application
 
+    if worker:
+        _start_worker()
     console.print(f"Serving Rapport at [bold]http://{host}:{port}[/bold]  (Ctrl+C to stop)")
     waitress_serve(application, host=host, port=port, threads=threads, ident="rapport")
 
@@ -87,14 +114,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     threads: Annotated[int, typer.Option(help="Worker threads")] = 8,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not run background tasks in this process")
+    ] = False,
 ) -> None:
-    """Serve the web app and API (migrating the database first).
+    """Serve the web app and API (migrating the database first), running background
+    tasks in the same process unless --no-worker is given.
 
     Example: rapport serve --host 127.0.0.1 --port 8000
     """
     _setup(local_http=_is_loopback(host))
     _migrate()
-    _serve(host, port, threads)
+    _serve(host, port, threads, worker=not no_worker)
 
 
 @app.command()
@@ -312,14 +343,216 @@ def _print_agenda(result: Any) -> None:
         console.print("Nothing needs you today.")
 
 
+def _trust_user() -> str:
+    """The only user, when there is just one; otherwise --user is needed."""
+    from django.contrib.auth import get_user_model
+
+    names = list(
+        get_user_model().objects.filter(member__isnull=False).values_list("username", flat=True)[:2]
+    )
+    if len(names) != 1:
+        _fail("say whose view with --user NAME" if names else "no users yet: rapport user add")
+    return names[0]
+
+
+def _recompute_everything(user: str | None) -> None:
+    """Every team's relationships (or only the user's team), with a progress line."""
+    import time
+
+    from rich.markup import escape
+
+    from rapport.accounts.models import Team
+    from rapport.trust.scoring import trust_recompute_team
+
+    teams = list(Team.objects.order_by("pk"))
+    if user is not None:
+        teams = [_user_named(user).member.team]
+    started = time.perf_counter()
+    people = organisations = 0
+    with _progress() as bar:
+        task = bar.add_task("teams", total=len(teams))
+        for team in teams:
+            bar.update(task, description=escape(team.name[:14]))
+            p, o = trust_recompute_team(team.pk)
+            people, organisations = people + p, organisations + o
+            bar.advance(task)
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"Recomputed trust for [bold]{people}[/bold] people and [bold]{organisations}[/bold] "
+        f"organisations in {len(teams)} team(s) in {elapsed:.1f} s"
+    )
+
+
+@app.command()
+def trust(
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="A person or organisation: a name (汉字 or pinyin), email or phone; "
+            "or person:ID / organisation:ID"
+        ),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Whose view of the book (default: the only user)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute",
+            help="Recompute first: NAME's relationship; without NAME, every relationship of "
+            "every team (or of --user's team)",
+        ),
+    ] = False,
+) -> None:
+    """Where trust stands with a client, why, and what to do next: C, R, I and S with
+    their evidence, T and its change over the week, the events behind each component and
+    the next actions that would raise T most.
+
+    Example: rapport trust "Wang Xiaoming" --user alice --json
+    (or rapport trust --recompute to recompute every relationship after an import)
+    """
+    import json
+
+    _setup()
+    from django.utils import translation
+
+    from rapport.trust.queries import organisation_card, person_card, trust_subjects_named
+    from rapport.trust.scoring import trust_refresh
+
+    if name is None:
+        if not recompute:
+            _fail(
+                'name a person or organisation, e.g. rapport trust "Wang", or recompute '
+                "every relationship with rapport trust --recompute"
+            )
+        _recompute_everything(user)
+        return
+    actor = _user_named(user or _trust_user())
+    with translation.override(actor.member.language):
+        found = trust_subjects_named(actor, name, limit=MATCHES_SHOWN)
+        if not found:
+            _fail(f"no person or organisation {actor.get_username()} can see matches {name!r}")
+        if len(found) > 1:
+            _print_matches(name, found)
+            raise typer.Exit(code=1)
+        subject = found[0]
+        if recompute:
+            if subject.person is not None:
+                trust_refresh(person_ids=[subject.id])
+            else:
+                trust_refresh(organisation_ids=[subject.id])
+        if subject.person is not None:
+            card = person_card(actor, subject.person)
+        else:
+            card = organisation_card(actor, subject.org)  # type: ignore[arg-type]
+        if as_json:
+            sys.stdout.write(json.dumps(card.as_json(), ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_card(card, subject, actor.member.time_zone)
+
+
+MATCHES_SHOWN = 20
+
+
+def _print_matches(name: str, found: list[Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    shown = found[:MATCHES_SHOWN]
+    many = f"more than {MATCHES_SHOWN}" if len(found) > MATCHES_SHOWN else str(len(found))
+    err.print(
+        f"{many} match {escape(repr(name))}; be more specific, or name one as "
+        "person:ID or organisation:ID:",
+        emoji=False,
+    )
+    table = Table()
+    table.add_column("Name")
+    table.add_column("Organisation")
+    table.add_column("Id", no_wrap=True)
+    for s in shown:
+        table.add_row(
+            escape(s.name),
+            escape(s.organisation) if s.subject == "person" else "(organisation)",
+            f"{s.subject}:{s.id}",
+        )
+    err.print(table)
+
+
+def _print_card(card: Any, subject: Any, time_zone: str) -> None:
+    import zoneinfo
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    where = f" ({escape(subject.organisation)})" if subject.organisation else ""
+    change = ""
+    if card.delta_week is not None:
+        delta = round(card.delta_week, 1)
+        arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+        colour = "green" if delta > 0 else "red" if delta < 0 else "dim"
+        change = f"  [{colour}]{arrow} {delta:+.1f} this week[/{colour}]"
+    console.print(
+        f"[bold]Trust with {escape(card.name)}[/bold]{where}: T = [bold]{card.t:.1f}[/bold]{change}"
+    )
+    if card.has_survey:
+        console.print(
+            f"Our evidence alone: T = {card.t_ours:.1f}; the client's answers blended in."
+        )
+    table = Table(title="T = (C + R + I) / S", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("Component")
+    table.add_column("Value", justify="right")
+    if card.has_survey:
+        table.add_column("Ours", justify="right")
+        table.add_column("Client", justify="right")
+    table.add_column("Evidence", justify="right")
+    table.add_column("")
+    for c in card.components:
+        marks = []
+        if c.weakest:
+            marks.append("[yellow]weakest[/yellow]")
+        if c.uncertain:
+            marks.append("uncertain")
+        if c.outlier and not c.weakest:
+            marks.append("stands out")
+        row = [c.name, escape(c.title), f"{c.value:.1f}"]
+        if card.has_survey:
+            row += [f"{c.ours:.1f}", "—" if c.client is None else f"{c.client:.1f}"]
+        row += [str(c.count), ", ".join(marks)]
+        table.add_row(*row)
+    console.print(table)
+    console.print("C, R and I: 0 to 10, higher is better. S: 1 to 10, lower is better.")
+    console.print("\n[bold]Why[/bold]")
+    for c in card.components:
+        console.print(f"{c.name} {escape(c.title)} {c.value:.1f}")
+        if not c.lines:
+            console.print("   [dim]no evidence yet[/dim]")
+        for line in c.lines[:3]:
+            about = f": {escape(line.label)}" if line.label else ""
+            day = line.at.astimezone(zone).date().isoformat()
+            console.print(f"  {line.effect:+.2f}  {escape(line.text)}{about}  [dim]{day}[/dim]")
+        if len(c.lines) > 3:
+            console.print(f"   [dim]… {len(c.lines) - 3} more (see --json)[/dim]")
+    console.print("\n[bold]Next actions[/bold]")
+    if not card.actions:
+        console.print("  Nothing to suggest yet: record what happens and the card will learn.")
+    for number, a in enumerate(card.actions, start=1):
+        console.print(f"  {number}. {escape(f'[{a.component}]')} {escape(a.text)}")
+
+
 @app.command()
 def worker(
     once: Annotated[
         bool, typer.Option("--once", help="Run what is due now, then stop (for cron)")
     ] = False,
 ) -> None:
-    """Run background work: the morning agenda emails, through django.tasks' database
-    queue. Keep one running beside `rapport serve`.
+    """Run background work (trust refreshes, the morning agenda emails) through
+    django.tasks' database queue, for deployments that serve with --no-worker.
 
     Example: rapport worker
     """

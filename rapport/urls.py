@@ -10,6 +10,9 @@ from rapport.interactions import views as interactions
 from rapport.people import views as people
 from rapport.portal import feed
 from rapport.portal import views as portal
+from rapport.trust import cardviews as trust_cards
+from rapport.trust import listviews as trust_list
+from rapport.trust import views as trust
 
 urlpatterns = [
     path("", core.dashboard, name="dashboard"),
@@ -27,6 +30,14 @@ urlpatterns = [
     path("people/<int:person_id>/edit/", people.person_edit, name="person_edit"),
     path("people/<int:person_id>/delete/", people.person_delete, name="person_delete"),
     path("people/<int:person_id>/facts/", people.fact_add, name="fact_add"),
+    path("trust/", trust_list.trust_list, name="trust_list"),
+    path("trust/recompute/", trust_list.trust_recompute, name="trust_recompute"),
+    path("people/<int:person_id>/trust/", trust_cards.person_trust, name="person_trust"),
+    path(
+        "organisations/<int:organisation_id>/trust/",
+        trust_cards.organisation_trust,
+        name="organisation_trust",
+    ),
     path("people/<int:person_id>/roles/", people.role_add, name="role_add"),
     path("people/<int:person_id>/roles/new/", people.role_form, name="role_form"),
     path(
@@ -139,6 +150,13 @@ urlpatterns = [
     ),
     path("share-links/<int:link_id>/revoke/", portal.share_link_revoke, name="share_link_revoke"),
     path("p/<str:token>/", portal.tracking_page, name="tracking_page"),
+    path(
+        "people/<int:person_id>/surveys/",
+        portal.person_survey_create,
+        name="person_survey_create",
+    ),
+    path("surveys/<int:survey_id>/revoke/", portal.survey_revoke, name="survey_revoke"),
+    path("p/survey/<str:token>/", portal.survey_page, name="survey_page"),
     path("preferences/calendar/", portal.calendar_feed_create, name="calendar_feed_create"),
     path(
         "preferences/calendar/<int:feed_id>/revoke/",
@@ -146,6 +164,37 @@ urlpatterns = [
         name="calendar_feed_revoke",
     ),
     path("feed/<str:token>.ics", feed.calendar_feed, name="calendar_feed"),
+    path("evidence/", trust.evidence_list, name="evidence_list"),
+    path("evidence/new/", trust.evidence_create, name="evidence_create"),
+    path("evidence/<int:evidence_id>/", trust.evidence_detail, name="evidence_detail"),
+    path("evidence/<int:evidence_id>/edit/", trust.evidence_edit, name="evidence_edit"),
+    path("evidence/<int:evidence_id>/delete/", trust.evidence_delete, name="evidence_delete"),
+    path(
+        "evidence/<int:evidence_id>/attachment/",
+        trust.evidence_attachment,
+        name="evidence_attachment",
+    ),
+    path(
+        "people/<int:person_id>/evidence/",
+        trust.person_evidence_show,
+        name="person_evidence_show",
+    ),
+    path(
+        "organisations/<int:organisation_id>/evidence/",
+        trust.organisation_evidence_show,
+        name="organisation_evidence_show",
+    ),
+    path("showings/<int:showing_id>/delete/", trust.showing_delete, name="showing_delete"),
+    path("claims/", trust.claim_list, name="claim_list"),
+    path("people/<int:person_id>/claims/", trust.person_claim_create, name="person_claim_create"),
+    path(
+        "organisations/<int:organisation_id>/claims/",
+        trust.organisation_claim_create,
+        name="organisation_claim_create",
+    ),
+    path("claims/<int:claim_id>/", trust.claim_detail, name="claim_detail"),
+    path("claims/<int:claim_id>/assess/", trust.claim_assess, name="claim_assess"),
+    path("claims/<int:claim_id>/delete/", trust.claim_delete, name="claim_delete"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

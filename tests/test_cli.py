@@ -200,3 +200,103 @@ def test_demo_loads_a_bilingual_book_and_serves_it(tmp_path):
     # Running it again does not load a second book.
     run(tmp_path, "demo", "--no-serve")
     assert query(tmp_path, "select count(*) from people_person")[0][0] == people
+
+
+SEED_BOOK = """
+import datetime as dt
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rapport.commitments.services import commitment_close, commitment_create
+from rapport.people.services import organisation_create, person_create, role_create
+
+dora = get_user_model().objects.get(username="dora")
+huawei = organisation_create(actor=dora, name="华为技术", name_romanised="Huawei")
+wang = person_create(
+    actor=dora, given_name="小明", family_name="王", name_order="family_first",
+    romanised_name="Wang Xiaoming",
+)
+role_create(actor=dora, person=wang, organisation=huawei, title="CFO", is_decision_maker=True)
+for name in ["Anna Lee", "Brian Lee"]:
+    person_create(actor=dora, display_name=name)
+now = timezone.now()
+for k in range(3):
+    promise = commitment_create(
+        actor=dora, title=f"Quote {k}", person=wang,
+        due_on=timezone.localdate() - dt.timedelta(days=2), made_at=now - dt.timedelta(days=20),
+    )
+    commitment_close(actor=dora, commitment=promise, status="kept", now=now - dt.timedelta(days=5))
+"""
+
+
+def test_trust_prints_a_relationship_s_card_finds_names_and_recomputes(tmp_path):
+    import json
+
+    run(tmp_path, "init")
+    run(tmp_path, "user", "add", "dora", "--team", "T", "--password", "a-long-passphrase")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    env.update(RAPPORT_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="rapport.settings")
+    subprocess.run([sys.executable, "-c", SEED_BOOK], env=env, check=True, timeout=120)
+
+    # By pinyin initials, as JSON; the only user is the default.
+    card = json.loads(run(tmp_path, "trust", "wxm", "--json").stdout)
+    assert card["name"] == "王小明"
+    assert set(card["components"]) == {"C", "R", "I", "S"}
+    reliability = card["components"]["R"]
+    assert reliability["evidence"] == 3 and reliability["value"] > 5
+    assert {line["kind"] for line in reliability["explanation"]} == {"promise_kept"}
+    assert card["next_actions"] and card["weakest"] in card["components"]
+
+    # As a table, by its Chinese name.
+    table = run(tmp_path, "trust", "王小明", "--user", "dora").stdout
+    assert "Trust with 王小明 (华为技术): T = " in table
+    for words in ["Reliability", "Self-orientation", "uncertain", "weakest", "Why"]:
+        assert words in table, words
+    assert "Promise kept on time: Quote" in table and "Next actions" in table
+
+    # An organisation by its romanised name.
+    assert json.loads(run(tmp_path, "trust", "huawei", "--json").stdout)["name"] == "华为技术"
+
+    ambiguous = run(tmp_path, "trust", "lee", check=False)
+    assert ambiguous.returncode == 1
+    assert "2 match 'lee'; be more specific" in ambiguous.stderr
+    assert "Anna Lee" in ambiguous.stderr and "Brian Lee" in ambiguous.stderr
+    brian = query(tmp_path, "select id from people_person where display_name = 'Brian Lee'")[0][0]
+    assert f"person:{brian}" in ambiguous.stderr
+    # Naming one by its id, or by its whole name, settles it.
+    by_id = json.loads(run(tmp_path, "trust", f"person:{brian}", "--json").stdout)
+    assert by_id["name"] == "Brian Lee"
+    assert json.loads(run(tmp_path, "trust", "anna lee", "--json").stdout)["name"] == "Anna Lee"
+
+    unknown = run(tmp_path, "trust", "Nobody Here", check=False)
+    assert unknown.returncode == 1
+    assert "no person or organisation dora can see matches 'Nobody Here'" in unknown.stderr
+    nothing = run(tmp_path, "trust", check=False)
+    assert nothing.returncode == 1 and "rapport trust --recompute" in nothing.stderr
+
+    # One relationship recomputed before printing: the person and their organisation.
+    assert query(tmp_path, "select count(*) from trust_trustscore") == [(0,)]
+    run(tmp_path, "trust", "wxm", "--recompute")
+    stored = query(
+        tmp_path, "select person_id is not null, organisation_id is not null from trust_trustscore"
+    )
+    assert sorted(stored) == [(0, 1), (1, 0)]
+
+    everything = run(tmp_path, "trust", "--recompute")
+    # Wang, Anna, Brian and Dora herself (a member, left out of lists); one organisation.
+    assert "Recomputed trust for 4 people and 1 organisations in 1 team(s) in " in everything.stdout
+    assert query(tmp_path, "select count(*) from trust_trustscore") == [(5,)]
+
+    run(tmp_path, "user", "add", "eve", "--team", "T", "--password", "a-long-passphrase")
+    whose = run(tmp_path, "trust", "wxm", check=False)
+    assert whose.returncode == 1 and "--user" in whose.stderr
+
+
+def test_trust_help_has_an_example():
+    result = subprocess.run(
+        [RAPPORT, "trust", "--help"], capture_output=True, text=True, check=True
+    )
+
+    assert 'Example: rapport trust "Wang Xiaoming"' in result.stdout
+    assert "--recompute" in result.stdout and "--json" in result.stdout

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, reverse
 from django.urls.converters import IntConverter
@@ -47,7 +48,9 @@ from rapport.interactions.services import interaction_create
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import fact_create, person_create, person_update, role_create
 from rapport.portal.models import CalendarFeed, ShareLink
-from rapport.portal.services import calendar_feed_create, share_link_create
+from rapport.portal.services import calendar_feed_create, share_link_create, survey_create
+from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey
+from rapport.trust.services import claim_create, evidence_create, evidence_show
 from tests.conftest import api_for, client_for
 
 # The world: what each scenario's intruder tries to reach
@@ -109,6 +112,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
         summary="Bob's secret meeting",
     )
     bobs = _promises(bob, book["bobs_secret"], "Bob's secret promise", bobs_meeting)
+    alices |= _trust_records(alice, book["wang"], "Alice's promise to Wang")
+    bobs |= _trust_records(bob, book["bobs_secret"], "Bob's secret promise")
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
         participants=[book["bobs_secret"], book["wang"]],
@@ -179,6 +184,7 @@ def _promises(owner: Any, client: Person, title: str, meeting: Interaction) -> d
     risk = risk_add(actor=owner, commitment=promise, title=f"{title}: risk")
     decision = decision_add(actor=owner, interaction=meeting, text=f"{title}: decision")
     link, _token = share_link_create(actor=owner, person=client)
+    survey, _token = survey_create(actor=owner, person=client)
     feed, _token = calendar_feed_create(actor=owner)
     return {
         "commitment": promise.pk,
@@ -188,10 +194,28 @@ def _promises(owner: Any, client: Person, title: str, meeting: Interaction) -> d
         "meeting": meeting.pk,
         "decision": decision.pk,
         "link": link.pk,
+        "survey": survey.pk,
         "feed": feed.pk,
     }
 
 
+def _trust_records(owner: Any, client: Person, title: str) -> dict[str, int]:
+    """Evidence (with an attachment) in the owner's team library, shown to the client,
+    and a claim made to them. The library is the team's, so its title names no secret."""
+    evidence = evidence_create(
+        actor=owner,
+        kind="award",
+        title=f"Evidence kept by {owner.username}",
+        verified_on=timezone.localdate(),
+        attachment=SimpleUploadedFile("award.pdf", b"%PDF-1.4", "application/pdf"),
+    )
+    showing = evidence_show(actor=owner, evidence=evidence, person=client)
+    claim = claim_create(actor=owner, person=client, statement=f"{title}: claim")
+    return {"evidence": evidence.pk, "showing": showing.pk, "claim": claim.pk}
+
+
+# Evidence is the team's: only another team is kept from it.
+TRUST_KINDS = {"showing", "claim"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -200,13 +224,18 @@ PROMISE_KINDS = {
     "meeting",
     "decision",
     "link",
+    "survey",
     "feed",
 }
 # Which kinds of record each scenario has a target of (organisations are never private).
 SCENARIOS = {
     "other_team": {"person", "fact", "role", "organisation", "interaction", "token"}
-    | PROMISE_KINDS,
-    "private_contact": {"person", "fact", "role", "interaction", "token"} | PROMISE_KINDS,
+    | PROMISE_KINDS
+    | TRUST_KINDS
+    | {"evidence"},
+    "private_contact": {"person", "fact", "role", "interaction", "token"}
+    | PROMISE_KINDS
+    | TRUST_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -265,7 +294,11 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Renegotiation,
             Meeting,
             Decision,
+            Evidence,
+            EvidenceShown,
+            Claim,
             ShareLink,
+            Survey,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -369,6 +402,9 @@ PAGES = [
     ),
     Page("person_interaction_add", "post", "person", data=INTERACTION_FORM),
     Page("person_timeline", "get", "person", query="before=2030-01-01T00:00:00%2B00:00"),
+    Page("person_trust", "get", "person"),
+    Page("person_trust", "get", "person", query="format=json"),
+    Page("organisation_trust", "get", "organisation"),
     Page("person_interaction_form", "get", "person"),
     Page("role_form", "get", "person"),
     Page("interaction_create", "get", "person", by_query="person"),
@@ -414,6 +450,30 @@ PAGES = [
     ),
     Page("share_link_revoke", "post", "link", param="link_id"),
     Page("calendar_feed_revoke", "post", "feed", param="feed_id"),
+    Page("evidence_detail", "get", "evidence"),
+    Page("evidence_edit", "get", "evidence"),
+    Page("evidence_edit", "post", "evidence", data={"kind": "award", "title": "Hijacked"}),
+    Page("evidence_delete", "post", "evidence"),
+    Page("evidence_attachment", "get", "evidence"),
+    Page("person_evidence_show", "get", "person"),
+    Page("organisation_evidence_show", "get", "organisation"),
+    Page("showing_delete", "post", "showing"),
+    Page("person_claim_create", "get", "person"),
+    Page(
+        "person_claim_create", "post", "person", data={"kind": "statement", "statement": "Hijack"}
+    ),
+    Page("organisation_claim_create", "get", "organisation"),
+    Page(
+        "organisation_claim_create",
+        "post",
+        "organisation",
+        data={"kind": "statement", "statement": "Hijack"},
+    ),
+    Page("claim_detail", "get", "claim"),
+    Page("claim_assess", "post", "claim", data={"status": "false"}),
+    Page("claim_delete", "post", "claim"),
+    Page("person_survey_create", "post", "person", data={"language": "en", "days": "30"}),
+    Page("survey_revoke", "post", "survey"),
 ]
 
 
@@ -452,8 +512,9 @@ def test_the_same_page_works_for_someone_allowed(world, scenario, page):
 
 def test_every_page_that_takes_an_id_is_checked():
     # The site's own pages; the API and the admin are included, not listed, here. Pages
-    # addressed by a secret token rather than an id (/p/<token>/, /feed/<token>.ics) are
-    # tested with their own tokens in test_commitment_pages and test_calendar_feed.
+    # addressed by a secret token rather than an id (/p/<token>/, /feed/<token>.ics,
+    # /p/survey/<token>/) are tested with their own tokens in test_commitment_pages,
+    # test_calendar_feed and test_survey.
     taking_an_id = {
         p.name
         for p in site_urls.urlpatterns
@@ -476,16 +537,20 @@ class ApiPath:
     kind: str
     body: dict[str, Any] | None = None
     param: str = ""  # the path parameter, when it is not `<kind>_id`
+    with_own_organisation: bool = False  # the body names the requester's organisation
 
     @property
     def id(self) -> str:
         return self.name
 
-    def send(self, client: Client, pk: int) -> Any:
+    def send(self, client: Client, pk: int, own_organisation: Any = None) -> Any:
         url = reverse(f"api-v1:{self.name}", kwargs={self.param or f"{self.kind}_id": pk})
         if self.body is None:
             return getattr(client, self.method)(url)
-        return getattr(client, self.method)(url, self.body, content_type="application/json")
+        body = dict(self.body)
+        if self.with_own_organisation:
+            body["organisation_id"] = own_organisation.pk
+        return getattr(client, self.method)(url, body, content_type="application/json")
 
 
 API_PATHS = [
@@ -531,6 +596,19 @@ API_PATHS = [
     ApiPath("dismiss_decision", "post", "decision"),
     ApiPath("revoke_share_link", "post", "link"),
     ApiPath("revoke_calendar_feed", "post", "feed"),
+    ApiPath("get_person_trust", "get", "person"),
+    ApiPath("get_organisation_trust", "get", "organisation"),
+    ApiPath("get_evidence", "get", "evidence"),
+    ApiPath("patch_evidence", "patch", "evidence", {"title": "Hijacked evidence"}),
+    ApiPath("delete_evidence", "delete", "evidence"),
+    ApiPath("show_evidence", "post", "evidence", {}, with_own_organisation=True),
+    ApiPath("delete_showing", "delete", "showing"),
+    ApiPath("get_claim", "get", "claim"),
+    ApiPath("assess_claim", "post", "claim", {"status": "false"}),
+    ApiPath("delete_claim", "delete", "claim"),
+    ApiPath("list_person_surveys", "get", "person"),
+    ApiPath("create_survey", "post", "person", {"days": 30}),
+    ApiPath("revoke_survey", "post", "survey"),
 ]
 
 
@@ -540,7 +618,7 @@ def test_an_api_path_to_someone_else_s_record_is_404_and_changes_nothing(world, 
     client = api_for(s["intruder"])
     before = everything()
 
-    response = path.send(client, s["targets"][path.kind])
+    response = path.send(client, s["targets"][path.kind], world["org_of"][s["intruder"]])
 
     assert response.status_code == 404
     assert response.json()["detail"]
@@ -551,7 +629,9 @@ def test_an_api_path_to_someone_else_s_record_is_404_and_changes_nothing(world, 
 def test_the_same_api_path_works_for_someone_allowed(world, scenario, path):
     s = world["scenarios"][scenario]
 
-    response = path.send(api_for(s["rightful"]), s["targets"][path.kind])
+    response = path.send(
+        api_for(s["rightful"]), s["targets"][path.kind], world["org_of"][s["rightful"]]
+    )
 
     assert response.status_code in (200, 201, 204), response.content[:500]
 
@@ -609,6 +689,12 @@ LISTS = [
     ("/api/v1/commitments?status=broken", "Alice's promise to Wang", "Bob's secret promise"),
     ("/api/v1/commitments?person_id={wang}", "Alice's promise to Wang", None),
     ("/api/v1/agenda", "Alice's promise to Wang: risk", "Bob's secret promise: risk"),
+    ("/claims/", "Alice's promise to Wang: claim", "Bob's secret promise: claim"),
+    ("/claims/?status=pending", "Alice's promise to Wang: claim", "Bob's secret promise: claim"),
+    ("/evidence/", "Evidence kept by alice", None),
+    ("/api/v1/evidence?limit=500", "Evidence kept by alice", None),
+    ("/api/v1/claims?limit=500", "Alice's promise to Wang: claim", "Bob's secret promise: claim"),
+    ("/api/v1/claims?person_id={wang}", "Alice's promise to Wang: claim", None),
     ("/api/v1/share-links?limit=500", "王小明", "Bob's Private Contact"),
 ]
 # Pages of shared records that might mention Bob's private ones.
@@ -618,6 +704,9 @@ SHARED_RECORD_PAGES = [
     ("/organisations/{huawei}/", "王小明", "Bob's Private Contact"),
     ("/api/v1/people/{wang}", "华为技术", None),
     ("/api/v1/organisations/{huawei}", "华为技术", None),
+    ("/api/v1/trust/people/{wang}", "王小明", None),
+    ("/api/v1/trust/organisations/{huawei}", "华为技术", None),
+    ("/api/v1/people/{wang}/surveys", "王小明", None),
 ]
 
 

@@ -84,8 +84,8 @@ def trend_chart(
     labels under it and the latest value at its end."""
     pad_left, pad_right, pad_top, pad_bottom = 6, 44, 10, 20
     values = [v for _, v in points]
-    high = max(values + [top or 0.0]) or 1.0
-    low = min(values + [0.0])
+    high = max([*values, top or 0.0]) or 1.0
+    low = min([*values, 0.0])
     span = (high - low) or 1.0
     plot_w = width - pad_left - pad_right
     plot_h = height - pad_top - pad_bottom
