@@ -460,7 +460,8 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
         if event is not None:
             _add(out.person(person_id), event.kind, 1.0, 1, scale=event.scale)
 
-    # Moments in those conversations.
+    # Moments in those conversations. CROSS JOIN keeps SQLite's join order: from the few
+    # signals out, never from the millions of participations in.
     for person_id, kind, partner, decayed, count in q.rows(
         f"""SELECT pa.person_id, s.kind,
                    EXISTS (SELECT 1 FROM interactions_signal o
@@ -469,10 +470,12 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
                              AND s.kind IN ('they_opened_up', 'we_opened_up')) AS partner,
                    SUM({decay}), COUNT(*)
             FROM interactions_signal s
-            JOIN interactions_participation pa ON pa.interaction_id = s.interaction_id
-            JOIN interactions_interaction x ON x.id = s.interaction_id
-            JOIN people_person p ON p.id = pa.person_id
-            WHERE x.team_id = %s AND x.kind <> 'note' AND pa.occurred_at <= %s AND {shared}
+            CROSS JOIN interactions_participation pa
+            CROSS JOIN interactions_interaction x
+            CROSS JOIN people_person p
+            WHERE pa.interaction_id = s.interaction_id AND x.id = s.interaction_id
+            AND p.id = pa.person_id AND x.team_id = %s AND x.kind <> 'note'
+            AND pa.occurred_at <= %s AND {shared}
             GROUP BY pa.person_id, s.kind, partner""",
         [*dp, team_id, q.now_db],
     ):

@@ -15,8 +15,7 @@ from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment, Decision, Meeting, Risk
 from rapport.commitments.queries import visible_commitments
 from rapport.core.charts import trend_chart
-from rapport.interactions.models import Interaction, Signal
-from rapport.interactions.queries import visible_interactions
+from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people.common_ground import KnownFact, suggest_topic
 from rapport.people.models import Fact, Organisation, Person, Role, Visibility
 from rapport.trust import coaching, equation, evidence, scoring, texts
@@ -206,34 +205,67 @@ def _situation(
             reported_back_at__isnull=True,
         ).order_by("-closed_at")[:2]
     ]
-    talks = visible_interactions(actor).filter(participations__person_id__in=ids).distinct()
-    meetings = Interaction.objects.filter(
-        pk__in=talks.filter(
-            occurred_at__gt=now,
-            occurred_at__lte=now + dt.timedelta(days=14),
-            kind__in=[Interaction.Kind.MEETING, Interaction.Kind.VIDEO, Interaction.Kind.CALL],
-        ).values("pk")
-    ).exclude(
-        pk__in=Meeting.objects.filter(agenda_shared_at__isnull=False).values("interaction_id")
+    # The conversations with these people the actor may see, read once by id: SQLite
+    # plans the subquery form against every decision and meeting of the team.
+    talk_ids = set(
+        Participation.objects.filter(person_id__in=ids).values_list("interaction_id", flat=True)
+    )
+    # Filtered and sorted here, so SQLite reads them by primary key rather than walking
+    # the team's whole history by time.
+    team_id = actor.member.team_id
+    talks = sorted(
+        (
+            t
+            for t in Interaction.objects.filter(pk__in=talk_ids)
+            .order_by()
+            .values(
+                "pk",
+                "kind",
+                "focus",
+                "occurred_at",
+                "topics",
+                "summary",
+                "team_id",
+                "visibility",
+                "owner_id",
+            )
+            if t["team_id"] == team_id
+            and (t["visibility"] == Visibility.TEAM or t["owner_id"] == actor.pk)
+        ),
+        key=lambda t: (t["occurred_at"], t["pk"]),
+        reverse=True,
+    )
+    held = [t["pk"] for t in talks if t["occurred_at"] <= now]
+    horizon = now + dt.timedelta(days=14)
+    upcoming = [
+        t
+        for t in reversed(talks)
+        if now < t["occurred_at"] <= horizon
+        and t["kind"] in (Interaction.Kind.MEETING, Interaction.Kind.VIDEO, Interaction.Kind.CALL)
+    ]
+    prepared = set(
+        Meeting.objects.filter(
+            interaction_id__in=[t["pk"] for t in upcoming], agenda_shared_at__isnull=False
+        ).values_list("interaction_id", flat=True)
     )
     without_agenda = [
-        Ref(m.summary, timezone.localtime(m.occurred_at), reverse("meeting_detail", args=[m.pk]))
-        for m in meetings.order_by("occurred_at")[:2]
-    ]
+        Ref(
+            t["summary"],
+            timezone.localtime(t["occurred_at"]),
+            reverse("meeting_detail", args=[t["pk"]]),
+        )
+        for t in upcoming
+        if t["pk"] not in prepared
+    ][:2]
     decisions = [
         Ref(d.text, d.decided_at, reverse("meeting_detail", args=[d.interaction_id]))
         for d in Decision.objects.filter(
-            interaction__in=talks.filter(occurred_at__lte=now).values("pk"),
-            commitment__isnull=True,
-            no_follow_up=False,
+            interaction_id__in=held, commitment__isnull=True, no_follow_up=False
         ).order_by("decided_at")[:2]
     ]
-    recent = list(
-        talks.filter(occurred_at__lte=now)
-        .exclude(kind=Interaction.Kind.NOTE)
-        .order_by("-occurred_at")
-        .values("pk", "focus", "occurred_at", "topics")[:5]
-    )
+    recent = [t for t in talks if t["occurred_at"] <= now and t["kind"] != Interaction.Kind.NOTE][
+        :5
+    ]
     signals = frozenset(
         Signal.objects.filter(interaction_id__in=[r["pk"] for r in recent]).values_list(
             "kind", flat=True
@@ -254,11 +286,11 @@ def _situation(
         i.lower()
         for i in Organisation.objects.filter(
             Q(roles__person_id__in=ids, roles__ended_on__isnull=True)
-            | Q(pk=organisation.pk if organisation else None)
+            | (Q(pk=organisation.pk) if organisation else Q(pk__in=[]))
         ).values_list("industry", flat=True)
         if i
     }
-    shown = EvidenceShown.objects.filter(Q(person_id__in=ids) | Q(organisation=organisation))
+    shown = EvidenceShown.objects.filter(about)
     today = timezone.localdate(now)
     library = Evidence.objects.filter(
         team_id=actor.member.team_id, verified_on__isnull=False
@@ -281,7 +313,7 @@ def _situation(
         ]
     ]
     claims = Claim.objects.filter(
-        Q(person_id__in=ids) | Q(organisation=organisation),
+        about,
         Q(visibility=Visibility.TEAM) | Q(owner_id=actor.pk),
         status=Claim.Status.PENDING,
         made_at__lt=now - dt.timedelta(days=14),
