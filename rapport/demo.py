@@ -9,9 +9,10 @@ batches, which is how an import writes; one audit entry records the load.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -32,10 +33,13 @@ from rapport.commitments.models import (
     Risk,
 )
 from rapport.core.markup import render_markdown
-from rapport.interactions.models import Interaction, Participation
+from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people import searchkey
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import display_name_for
+from rapport.portal import survey as survey_questions
+from rapport.trust import scoring
+from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, SurveyAnswer
 
 DEMO_PASSWORD = "rapport-demo"  # noqa: S105 - printed for the local demo on purpose
 
@@ -47,9 +51,19 @@ class BookSize:
     interactions: int
     commitments: int = 0
     days: int = 730
+    # The four named relationships of `PROFILES`, and weeks of trust history to compute.
+    profiles: bool = False
+    trust_weeks: int = 0
 
 
-DEMO = BookSize(people=300, organisations=40, interactions=4_000, commitments=240)
+DEMO = BookSize(
+    people=300,
+    organisations=40,
+    interactions=4_000,
+    commitments=240,
+    profiles=True,
+    trust_weeks=26,
+)
 SIZES = {
     "demo": DEMO,
     "S": BookSize(people=1_000, organisations=130, interactions=20_000, commitments=800),
@@ -359,6 +373,13 @@ def generate(
     )
     Person.objects.filter(team=team).update(last_interaction_at=Subquery(latest))
     generate_commitments(team=team, count=size.commitments, seed=seed, now=now, progress=report)
+    backdate_facts(team=team, seed=seed, now=now)
+    # The trust steps report no progress: `rapport demo` shows bars for the steps above.
+    trusted = generate_trust(team=team, seed=seed, now=now)
+    if size.profiles:
+        demo_profiles(team=team, user=users[0], now=now)
+    if size.trust_weeks:
+        scoring.trust_backfill(team.pk, size.trust_weeks, now=now)
     audit_record(
         actor=users[0],
         team=team,
@@ -366,7 +387,9 @@ def generate(
         object_type="team",
         summary=(
             f"generated {size.people} people, {size.organisations} organisations, "
-            f"{size.interactions} interactions, {size.commitments} commitments"
+            f"{size.interactions} interactions, {size.commitments} commitments, "
+            f"{trusted['shown']} evidence showings, {trusted['claims']} claims, "
+            f"{trusted['signals']} conversation signals, {trusted['surveys']} surveys"
         ),
     )
     return team
@@ -549,3 +572,895 @@ def _meeting_hygiene(rng: random.Random, team: Team, now: dt.datetime) -> None:
             )
     Meeting.objects.bulk_create(meetings, batch_size=BATCH)
     Decision.objects.bulk_create(decisions, batch_size=BATCH)
+
+
+# ---------------------------------------------------------------------------------------
+# Trust evidence: the team's evidence library, what was shown to whom, claims made to
+# clients, moments in conversations and a few client surveys, at a realistic density.
+
+SHOWN_PER_PERSON = 0.5
+CLAIMS_PER_PERSON = 0.15
+SURVEYED_SHARE = 0.02
+# Moments in a conversation, by its focus: (signal, chance).
+SIGNAL_ODDS: dict[str, tuple[tuple[str, float], ...]] = {
+    "client": (("summarised_first", 0.25), ("answered_too_soon", 0.05)),
+    "mutual": (("summarised_first", 0.1), ("answered_too_soon", 0.03)),
+    "ours": (
+        ("answered_too_soon", 0.1),
+        ("price_pressure", 0.08),
+        ("unsolicited_upsell", 0.08),
+    ),
+    "personal": (
+        ("they_opened_up", 0.25),
+        ("we_opened_up", 0.2),
+        ("boundary_crossed", 0.003),
+    ),
+}
+CLAIM_OUTCOMES = (("accurate", 0.8), ("pending", 0.12), ("exaggerated", 0.06), ("false", 0.02))
+
+
+def _roll(rng: random.Random, odds: tuple[tuple[str, float], ...]) -> str:
+    roll, total = rng.random(), 0.0
+    for name, chance in odds:
+        total += chance
+        if roll < total:
+            return name
+    return odds[-1][0]
+
+
+def evidence_library(*, team: Team, user: Any, now: dt.datetime) -> list[Evidence]:
+    """The team's evidence library (`demo_words.EVIDENCE`), dated relative to `now`:
+    current items, two expired ones and a reference client nobody has verified."""
+    today = now.date()
+    rows = [
+        Evidence(
+            team=team,
+            kind=kind,
+            title=title,
+            issuer=issuer,
+            summary=summary,
+            verified_on=None if verified is None else today - dt.timedelta(days=verified),
+            expires_on=None if expires is None else today + dt.timedelta(days=expires),
+            industries=industries,
+            created_by=user,
+        )
+        for kind, title, issuer, summary, verified, expires, industries in w.EVIDENCE
+    ]
+    return Evidence.objects.bulk_create(rows)
+
+
+def _showing(
+    rng: random.Random, library: list[Evidence], industry: str, at: dt.datetime
+) -> Evidence:
+    """What a salesperson would pick for a client in `industry` on that day: usually
+    something from their industry, rarely something that had already expired."""
+    fitting = [e for e in library if industry in e.industries] or library
+    pool = fitting if rng.random() < 0.85 else library
+    choice = rng.choice(pool)
+    if choice.is_expired(at.date()) and rng.random() < 0.8:
+        current = [e for e in pool if not e.is_expired(at.date())]
+        choice = rng.choice(current) if current else choice
+    return choice
+
+
+def _shown(
+    evidence: Evidence, person_id: int, owner_id: int, visibility: str, at: dt.datetime
+) -> EvidenceShown:
+    return EvidenceShown(
+        team_id=evidence.team_id,
+        evidence=evidence,
+        person_id=person_id,
+        visibility=visibility,
+        shown_at=at,
+        shown_by_id=owner_id,
+        was_verified=evidence.is_verified,
+        was_expired=evidence.is_expired(at.date()),
+    )
+
+
+def _survey_token(team: Team, seed: int, index: int) -> tuple[str, str]:
+    """A survey's prefix and digest. Nobody holds the token: these links were "sent"
+    before the demo began, so they only show as answered or waiting."""
+    token = hashlib.sha256(f"demo-survey:{team.pk}:{seed}:{index}".encode()).hexdigest()
+    return token[:8], hashlib.sha256(token.encode()).hexdigest()
+
+
+def _survey_answers(survey: Survey, warmth: int, rng: random.Random) -> list[SurveyAnswer]:
+    return [
+        SurveyAnswer(
+            survey=survey,
+            question=q.key,
+            component=q.component,
+            answer=min(5, max(1, warmth + rng.choice([-1, 0, 0, 0, 1]))),
+        )
+        for q in survey_questions.QUESTIONS
+    ]
+
+
+def generate_trust(
+    *,
+    team: Team,
+    seed: int = 7,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Add the trust evidence of a book: the team's evidence library, showings of it to
+    about one person in two, claims to one in seven (mostly accurate), moments in about
+    one conversation in five (listening, openness, pressure; the kind follows the
+    conversation's focus) and surveys for one person in fifty, most of them answered.
+    Returns the rows added by kind."""
+    rng = random.Random(seed * 47 + 3)
+    now = now or timezone.now()
+    report = progress or (lambda _step, _n: None)
+    members = {m.user_id: m for m in Member.objects.filter(team=team).select_related("user")}
+    own = {m.person_id for m in members.values() if m.person_id}
+    creator = next(iter(members.values())).user if members else None
+    people = list(
+        Person.objects.filter(team=team)
+        .exclude(pk__in=own)
+        .values_list("pk", "owner_id", "visibility", "display_name", "name_order")
+    )
+    added = {"evidence": 0, "shown": 0, "claims": 0, "signals": 0, "surveys": 0}
+    if not people:
+        return added
+    library = evidence_library(team=team, user=creator, now=now)
+    added["evidence"] = len(library)
+    industry = dict(
+        Role.objects.filter(person__team=team, ended_on__isnull=True).values_list(
+            "person_id", "organisation__industry"
+        )
+    )
+    span = dt.timedelta(days=700).total_seconds()
+
+    def showings() -> Iterator[EvidenceShown]:
+        for _ in range(int(len(people) * SHOWN_PER_PERSON)):
+            pk, owner_id, visibility, _name, _order = rng.choice(people)
+            at = now - dt.timedelta(seconds=rng.uniform(3600, span))
+            evidence = _showing(rng, library, industry.get(pk) or "", at)
+            yield _shown(evidence, pk, owner_id, visibility, at)
+
+    shown = 0
+    for batch in _batches(showings()):
+        EvidenceShown.objects.bulk_create(batch)
+        shown += len(batch)
+        report("trust", len(batch))
+    added["shown"] = shown
+
+    claims = []
+    for _ in range(int(len(people) * CLAIMS_PER_PERSON)):
+        pk, owner_id, visibility, _name, _order = rng.choice(people)
+        kind, statement = rng.choice(w.CLAIMS)
+        made = now - dt.timedelta(seconds=rng.uniform(3600, span))
+        status = _roll(rng, CLAIM_OUTCOMES)
+        assessed = made + dt.timedelta(days=rng.uniform(7, 60))
+        if status == "pending" or assessed > now:
+            status, assessed_at, finding = "pending", None, ""
+        else:
+            assessed_at, finding = assessed, rng.choice(w.CLAIM_FINDINGS[status])
+        claims.append(
+            Claim(
+                team=team,
+                owner_id=owner_id,
+                visibility=visibility,
+                person_id=pk,
+                kind=kind,
+                statement=statement,
+                made_at=made,
+                status=status,
+                assessed_at=assessed_at,
+                assessment=finding,
+            )
+        )
+    Claim.objects.bulk_create(claims, batch_size=BATCH)
+    added["claims"] = len(claims)
+
+    talks = (
+        Interaction.objects.filter(team=team)
+        .exclude(kind=Interaction.Kind.NOTE)
+        .order_by("pk")
+        .values_list("pk", "focus")
+    )
+
+    def moments() -> Iterator[Signal]:
+        for pk, focus in talks.iterator(chunk_size=BATCH):
+            for kind, chance in SIGNAL_ODDS.get(focus, ()):
+                if rng.random() < chance:
+                    yield Signal(interaction_id=pk, kind=kind)
+
+    for batch in _batches(moments()):
+        Signal.objects.bulk_create(batch)
+        added["signals"] += len(batch)
+        report("trust", len(batch))
+
+    shared = [p for p in people if p[2] == "team"]
+    asked = rng.sample(shared, k=min(len(shared), max(1, round(len(people) * SURVEYED_SHARE))))
+    surveys: list[Survey] = []
+    for index, (pk, owner_id, _v, _name, order) in enumerate(asked):
+        sent = now - dt.timedelta(days=rng.uniform(5, 400))
+        answered = sent + dt.timedelta(days=rng.uniform(0.5, 10))
+        prefix, digest = _survey_token(team, seed, index)
+        surveys.append(
+            Survey(
+                team=team,
+                created_by_id=owner_id,
+                person_id=pk,
+                language="zh-hans" if order == "family_first" else "en",
+                prefix=prefix,
+                digest=digest,
+                expires_at=sent + dt.timedelta(days=30),
+                answered_at=answered if rng.random() < 0.6 and answered < now else None,
+                comment="",
+            )
+        )
+    created = Survey.objects.bulk_create(surveys, batch_size=BATCH)
+    answers: list[SurveyAnswer] = []
+    for survey in created:
+        # created_at is set on insert; the link was sent when it says it expires less 30 days.
+        survey.created_at = survey.expires_at - dt.timedelta(days=30)
+        if survey.answered_at is not None:
+            survey.comment = rng.choice(w.SURVEY_COMMENTS)
+            answers.extend(_survey_answers(survey, rng.choice([3, 4, 4, 5, 5]), rng))
+    Survey.objects.bulk_update(created, ["created_at", "comment"], batch_size=BATCH)
+    SurveyAnswer.objects.bulk_create(answers, batch_size=BATCH)
+    added["surveys"] = len(created)
+    return added
+
+
+def backdate_facts(*, team: Team, seed: int = 7, now: dt.datetime | None = None) -> int:
+    """Spread a book's common ground over the two years before `now`, as if learned
+    along the way (rows are stamped with the time they were inserted), so the trend does
+    not show everyone's intimacy jumping on the day the book was loaded. Facts go into
+    one of a hundred days, a few set-based updates rather than one per row."""
+    rng = random.Random(seed * 59 + 11)
+    now = now or timezone.now()
+    days: dict[int, list[int]] = {}
+    for pk in Fact.objects.filter(person__team=team).order_by("pk").values_list("pk", flat=True):
+        days.setdefault(rng.randrange(100), []).append(pk)
+    for bucket, ids in days.items():
+        at = now - dt.timedelta(days=1 + bucket * 7, hours=bucket % 9)
+        for start in range(0, len(ids), 900):
+            Fact.objects.filter(pk__in=ids[start : start + 900]).update(
+                created_at=at, learned_on=at.date()
+            )
+    return sum(len(ids) for ids in days.values())
+
+
+# ---------------------------------------------------------------------------------------
+# Four relationships a salesperson recognises: a long-trusted client, a client cooling
+# after a broken promise, a new prospect and a pushy sale.
+
+
+@dataclass
+class _Talk:
+    at: dt.datetime
+    kind: str
+    focus: str
+    summary: str
+    signals: tuple[str, ...] = ()
+    initiated_by: str = "us"
+    agenda_ahead: bool = False
+    decision: str = ""  # a decision taken, followed up by the promise made in this talk
+
+
+@dataclass
+class _Promise:
+    title: str
+    expected: str
+    made_at: dt.datetime
+    due_on: dt.date
+    status: str = "kept"
+    delivered_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    match: str = ""
+    reported_back_at: dt.datetime | None = None
+    milestones: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    # (title, raised, disclosed, resolved)
+    risks: list[tuple[str, dt.datetime, dt.datetime | None, dt.datetime | None]] = field(
+        default_factory=list
+    )
+    # Dates moved: (when, the due date it replaced, when the client was told)
+    moves: list[tuple[dt.datetime, dt.date, dt.datetime | None]] = field(default_factory=list)
+    talk: int | None = None  # index of the talk it was made in
+
+
+@dataclass
+class _Profile:
+    names: dict[str, str]
+    title: str
+    how_we_met: str
+    cadence: int | None
+    tags: tuple[str, ...]
+    industries: tuple[str, ...]
+    chinese_org: bool
+    facts: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
+    talks: list[_Talk] = field(default_factory=list)
+    promises: list[_Promise] = field(default_factory=list)
+    shown: list[tuple[str, dt.datetime]] = field(default_factory=list)  # evidence title start
+    claims: list[tuple[str, str, str, dt.datetime]] = field(default_factory=list)
+    survey: tuple[dt.datetime, tuple[int, ...], str] | None = None
+
+
+def _names(given: str, family: str, romanised: str = "") -> dict[str, str]:
+    order = "family_first" if romanised else "given_first"
+    return {
+        "given_name": given,
+        "family_name": family,
+        "name_order": order,
+        "display_name": display_name_for(given, family, order),
+        "romanised_name": romanised,
+    }
+
+
+def _day(now: dt.datetime, days_ago: float, hour: int = 10) -> dt.datetime:
+    """A working hour `days_ago` days before now (never later than now)."""
+    at = (now - dt.timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return min(at, now - dt.timedelta(minutes=1)) if days_ago >= 0 else at
+
+
+def _kept(
+    title: str,
+    expected: str,
+    made: dt.datetime,
+    days: int,
+    *,
+    match: str = "met",
+    early_hours: int = 20,
+    reported: bool = True,
+) -> _Promise:
+    due_on = made.date() + dt.timedelta(days=days)
+    delivered = dt.datetime.combine(due_on, dt.time(16), tzinfo=dt.UTC) - dt.timedelta(
+        hours=early_hours
+    )
+    delivered = max(delivered, made + dt.timedelta(hours=2))
+    return _Promise(
+        title,
+        expected,
+        made,
+        due_on,
+        delivered_at=delivered,
+        closed_at=delivered,
+        match=match,
+        reported_back_at=delivered + dt.timedelta(hours=2) if reported else None,
+    )
+
+
+def _trusted(now: dt.datetime) -> _Profile:
+    """Three years of promises kept on time and reported back, risks told at once,
+    agendas ahead, plenty of common ground, openness both ways, a warm survey."""
+    p = w.PROFILE_TRUSTED
+    profile = _Profile(
+        names=_names(p["given_name"], p["family_name"], p["romanised_name"]),
+        title=p["title"],
+        how_we_met=p["how_we_met"],
+        cadence=30,
+        tags=("vip", "key-account", "老客户"),
+        industries=("Logistics", "Trading"),
+        chinese_org=True,
+    )
+    for n, (category, value) in enumerate(p["facts"]):
+        profile.facts.append((category, value, _day(now, 1050 - n * 130, 15)))
+    work, personal = p["work"], p["personal"]
+    day, n = 1095, 0
+    while day >= 9:
+        if n % 5 == 4:
+            # Openness both ways in most personal moments, theirs alone in some.
+            signals: tuple[str, ...] = ("they_opened_up",)
+            if n % 10 == 9:
+                signals = ("they_opened_up", "we_opened_up")
+            kind = "meal" if n % 10 == 9 else "message"
+            talk = _Talk(_day(now, day, 12), kind, "personal", personal[n % len(personal)], signals)
+        else:
+            focus = "ours" if n % 23 == 7 else ("mutual" if n % 4 == 2 else "client")
+            kind = ("meeting", "call", "video", "meeting", "email")[n % 5]
+            listened = focus == "client" and kind != "email"
+            signals = ("summarised_first",) if listened else ()
+            talk = _Talk(
+                _day(now, day, 10),
+                kind,
+                focus,
+                work[n % len(work)],
+                signals,
+                initiated_by="them" if n % 3 == 0 else "us",
+                agenda_ahead=kind == "meeting",
+            )
+        profile.talks.append(talk)
+        day -= 8
+        n += 1
+    # A promise out of most working meetings: kept before the day, reported back.
+    promises = p["promises"]
+    for i, talk in enumerate(profile.talks):
+        if talk.kind != "meeting" or talk.at < now - dt.timedelta(days=1080):
+            continue
+        title, expected = promises[len(profile.promises) % len(promises)]
+        made = talk.at + dt.timedelta(hours=1)
+        promise = _kept(
+            title, expected, made, 10, match="exceeded" if len(profile.promises) % 4 == 0 else "met"
+        )
+        if made + dt.timedelta(days=10) > now - dt.timedelta(days=2):
+            continue
+        promise.talk = i
+        talk.decision = "Go ahead: " + title
+        if len(profile.promises) % 3 == 0:
+            promise.milestones.append(("Draft written", made + dt.timedelta(days=5)))
+        if len(profile.promises) % 7 == 3:
+            raised = made + dt.timedelta(days=3)
+            promise.risks.append(
+                (p["risk"], raised, raised + dt.timedelta(hours=3), promise.closed_at)
+            )
+        profile.promises.append(promise)
+    # The next one is under way, its one risk already told.
+    title, expected = p["open_promise"]
+    made = _day(now, 9, 11)
+    risk_at = _day(now, 4, 9)
+    profile.promises.append(
+        _Promise(
+            title,
+            expected,
+            made,
+            (now + dt.timedelta(days=5)).date(),
+            status="open",
+            milestones=[("初稿完成", _day(now, 3, 17))],
+            risks=[(p["risk"], risk_at, risk_at + dt.timedelta(hours=2), None)],
+        )
+    )
+    # The listing kick-off next week, agenda not yet sent.
+    profile.talks.append(_Talk(_day(now, -4, 9), "meeting", "client", p["upcoming"]))
+    # Everything fitting in the library has been shown to him, except the newest case study.
+    for n, title in enumerate(("ISO 27001", "Logistics Advisory", "会计师事务所", "2023年度")):
+        profile.shown.append((title, _day(now, 900 - n * 210, 11)))
+    for n, (kind, statement, status) in enumerate(p["claims"]):
+        profile.claims.append((kind, statement, status, _day(now, 800 - n * 260, 11)))
+    profile.survey = (_day(now, 40, 20), (5, 5, 5, 5, 5, 4, 5), p["survey_comment"])
+    return profile
+
+
+def _cooling(now: dt.datetime) -> _Profile:
+    """Two good years, then a promise moved after its date and broken, a risk kept from
+    her, and no contact for well past the rhythm she is used to."""
+    p = w.PROFILE_COOLING
+    profile = _Profile(
+        names=_names(p["given_name"], p["family_name"]),
+        title=p["title"],
+        how_we_met=p["how_we_met"],
+        cadence=21,
+        tags=("key-account",),
+        industries=("Logistics", "Retail", "Trading"),
+        chinese_org=False,
+    )
+    for n, (category, value) in enumerate(p["facts"]):
+        profile.facts.append((category, value, _day(now, 680 - n * 150, 15)))
+    day, n = 730, 0
+    while day >= 45:
+        if n % 6 == 5:
+            talk = _Talk(
+                _day(now, day, 12),
+                "meal",
+                "personal",
+                p["personal"][n % 2],
+                ("they_opened_up", "we_opened_up") if n % 12 == 11 else ("they_opened_up",),
+            )
+        else:
+            focus = "mutual" if n % 3 == 1 else "client"
+            kind = ("meeting", "call", "email", "video")[n % 4]
+            talk = _Talk(
+                _day(now, day, 14),
+                kind,
+                focus,
+                p["work"][n % len(p["work"])],
+                ("summarised_first",) if focus == "client" and n % 2 == 0 else (),
+                agenda_ahead=kind == "meeting",
+            )
+        profile.talks.append(talk)
+        day -= 14
+        n += 1
+    for i, talk in enumerate(profile.talks):
+        if talk.kind != "meeting" or talk.at > now - dt.timedelta(days=100):
+            continue
+        title, expected = p["promises"][len(profile.promises) % len(p["promises"])]
+        promise = _kept(title, expected, talk.at + dt.timedelta(hours=2), 12)
+        promise.talk = i
+        profile.promises.append(promise)
+    # The benchmark: moved only after its date had passed, then given up.
+    title, expected = p["broken"]
+    old_due = (now - dt.timedelta(days=24)).date()
+    broken = _Promise(
+        title,
+        expected,
+        _day(now, 55, 15),
+        old_due + dt.timedelta(days=14),
+        status="broken",
+        closed_at=_day(now, 3, 9),
+        milestones=[("Data received", _day(now, 48, 11))],
+        moves=[(_day(now, 20, 10), old_due, _day(now, 20, 10))],
+    )
+    profile.promises.append(broken)
+    # The scorecard: due next week, and a risk on it nobody has told her about.
+    title, expected = p["open_promise"]
+    profile.promises.append(
+        _Promise(
+            title,
+            expected,
+            _day(now, 50, 16),
+            (now + dt.timedelta(days=6)).date(),
+            status="open",
+            risks=[(p["risk"], _day(now, 12, 10), None, None)],
+        )
+    )
+    for n, title in enumerate(("Logistics Advisory", "Case study", "ISO 27001", "2023年度")):
+        profile.shown.append((title, _day(now, 600 - n * 150, 11)))
+    for n, (kind, statement, status) in enumerate(p["claims"]):
+        profile.claims.append((kind, statement, status, _day(now, 500 - n * 250, 11)))
+    return profile
+
+
+def _prospect(now: dt.datetime) -> _Profile:
+    """Met twice, one thing known: too little evidence to judge any component."""
+    p = w.PROFILE_PROSPECT
+    profile = _Profile(
+        names=_names(p["given_name"], p["family_name"], p["romanised_name"]),
+        title=p["title"],
+        how_we_met=p["how_we_met"],
+        cadence=None,
+        tags=("prospect", "潜在客户"),
+        industries=("Technology", "Software"),
+        chinese_org=True,
+    )
+    category, value = p["fact"]
+    profile.facts.append((category, value, _day(now, 12, 18)))
+    profile.talks.append(_Talk(_day(now, 12, 15), "event", "client", p["first"]))
+    profile.talks.append(_Talk(_day(now, 5, 9), "message", "mutual", p["second"]))
+    return profile
+
+
+def _pushy(now: dt.datetime) -> _Profile:
+    """Eight months of our agenda: pitches, price pressure, upsells, answers before the
+    question was understood, one evening pushed too far and a claim that proved false."""
+    p = w.PROFILE_PUSHY
+    profile = _Profile(
+        names=_names(p["given_name"], p["family_name"]),
+        title=p["title"],
+        how_we_met=p["how_we_met"],
+        cadence=None,
+        tags=("prospect",),
+        industries=("Software", "Technology"),
+        chinese_org=False,
+    )
+    category, value = p["fact"]
+    profile.facts.append((category, value, _day(now, 230, 16)))
+    day, n = 240, 0
+    while day >= 6:
+        if n == 1:
+            talk = _Talk(
+                _day(now, day, 11),
+                "call",
+                "client",
+                p["their"],
+                ("answered_too_soon",),
+                initiated_by="them",
+            )
+        elif n == 6:
+            talk = _Talk(
+                _day(now, day, 21), "meal", "personal", p["boundary"], ("boundary_crossed",)
+            )
+        else:
+            moments = [("price_pressure", "answered_too_soon", "unsolicited_upsell")[n % 3]]
+            if n % 4 == 0:
+                moments.append(
+                    "unsolicited_upsell" if moments[0] != "unsolicited_upsell" else "price_pressure"
+                )
+            talk = _Talk(
+                _day(now, day, 10),
+                ("meeting", "call", "email", "video")[n % 4],
+                "ours",
+                p["pitches"][n % len(p["pitches"])],
+                tuple(moments),
+            )
+        profile.talks.append(talk)
+        day -= 14
+        n += 1
+    made = [_day(now, d, 16) for d in (225, 160, 95, 40)]
+    (t1, e1), (t2, e2), (t3, e3) = p["promises"]
+    profile.promises.append(_kept(t1, e1, made[0], 7, reported=False))
+    late = _kept(t2, e2, made[1], 5, early_hours=-50, reported=False)
+    late.status = "kept_late"
+    profile.promises.append(late)
+    late = _kept(t3, e3, made[2], 10, early_hours=-100, match="short")
+    late.status = "kept_late"
+    profile.promises.append(late)
+    title, expected = p["open_promise"]
+    due = (now + dt.timedelta(days=9)).date()
+    profile.promises.append(_Promise(title, expected, made[3], due, status="open"))
+    profile.shown.append(("ISO 27001", _day(now, 200, 11)))
+    profile.shown.append(("SOC 2", _day(now, 40, 11)))
+    for n, (kind, statement, status) in enumerate(p["claims"]):
+        profile.claims.append((kind, statement, status, _day(now, 180 - n * 60, 11)))
+    return profile
+
+
+PROFILES = {
+    "trusted": _trusted,
+    "cooling": _cooling,
+    "prospect": _prospect,
+    "pushy": _pushy,
+}
+
+
+def profile_names() -> dict[str, str]:
+    """The display name of each demo profile, by profile name."""
+    now = timezone.now()
+    return {name: build(now).names["display_name"] for name, build in PROFILES.items()}
+
+
+def _pick_org(
+    team: Team, industries: tuple[str, ...], chinese: bool, taken: set[int]
+) -> Organisation:
+    """An organisation of the book in one of these industries (Chinese-named or not),
+    not already given to another profile; any free one if none fits."""
+    free = Organisation.objects.filter(team=team).exclude(pk__in=taken).order_by("pk")
+    fitting = [o for o in free.filter(industry__in=industries) if bool(o.name_romanised) == chinese]
+    org = fitting[0] if fitting else free.first()
+    if org is None:
+        org = Organisation.objects.create(team=team, name="Demo Client", industry=industries[0])
+    taken.add(org.pk)
+    return org
+
+
+def _write_profile(
+    profile: _Profile,
+    *,
+    team: Team,
+    member: Member,
+    organisation: Organisation,
+    library: list[Evidence],
+    index: int,
+    now: dt.datetime,
+) -> Person:
+    user, me = member.user, member.person
+    names = profile.names
+    chinese = names["name_order"] == "family_first"
+    local = _email_local(names, 9000 + index)
+    channels = [("email", f"{local}@example.com"), ("phone", f"+86 139 2000 {index:04d}")]
+    if chinese:
+        channels.append(("wechat", f"wx_{local}"))
+    else:
+        channels[1] = ("phone", f"+44 7700 900{index:03d}")
+    tags = list(Tag.objects.filter(team=team, name__in=profile.tags))
+    past = [t.at for t in profile.talks if t.at <= now]
+    # Bulk inserts, as for the rest of the book: a load bypasses the per-write trust
+    # refresh (the demo recomputes the whole team at the end).
+    [person] = Person.objects.bulk_create(
+        [
+            Person(
+                team=team,
+                owner=user,
+                visibility="team",
+                **names,
+                headline=f"{profile.title}, {organisation.name}",
+                how_we_met=profile.how_we_met,
+                contact_cadence_days=profile.cadence,
+                last_interaction_at=max(past) if past else None,
+                search_text=searchkey.build(
+                    names=[
+                        names["display_name"],
+                        names["given_name"],
+                        names["family_name"],
+                        names["romanised_name"],
+                    ],
+                    emails=[v for k, v in channels if k == "email"],
+                    phones=[v for k, v in channels if k == "phone"],
+                    others=[organisation.name, organisation.name_romanised]
+                    + [t.name for t in tags],
+                ),
+            )
+        ]
+    )
+    Person.tags.through.objects.bulk_create(
+        Person.tags.through(person_id=person.pk, tag_id=t.pk) for t in tags
+    )
+    Channel.objects.bulk_create(
+        Channel(person=person, kind=k, value=v, is_primary=True) for k, v in channels
+    )
+    Role.objects.bulk_create(
+        [
+            Role(
+                person=person,
+                organisation=organisation,
+                title=profile.title,
+                is_decision_maker=True,
+                influence=5,
+            )
+        ]
+    )
+    facts = Fact.objects.bulk_create(
+        Fact(person=person, category=c, value=v, learned_how="", created_by=user)
+        for c, v, _at in profile.facts
+    )
+    for fact, (_c, _v, at) in zip(facts, profile.facts, strict=True):
+        fact.created_at, fact.learned_on = at, at.date()
+    Fact.objects.bulk_update(facts, ["created_at", "learned_on"])
+
+    talks = Interaction.objects.bulk_create(
+        Interaction(
+            team=team,
+            owner=user,
+            visibility="team",
+            kind=t.kind,
+            occurred_at=t.at,
+            duration_minutes=60 if t.kind in ("meeting", "call", "video", "meal") else None,
+            initiated_by=t.initiated_by,
+            focus=t.focus,
+            summary=t.summary,
+        )
+        for t in profile.talks
+    )
+    Participation.objects.bulk_create(
+        Participation(interaction=i, person=p, occurred_at=i.occurred_at)
+        for i in talks
+        for p in ([person, me] if me is not None else [person])
+    )
+    Signal.objects.bulk_create(
+        Signal(interaction=i, kind=k)
+        for i, t in zip(talks, profile.talks, strict=True)
+        for k in t.signals
+    )
+    Meeting.objects.bulk_create(
+        Meeting(
+            interaction=i,
+            agenda_shared_at=i.occurred_at - dt.timedelta(days=2),
+            materials_sent_at=i.occurred_at - dt.timedelta(days=1),
+        )
+        for i, t in zip(talks, profile.talks, strict=True)
+        if t.agenda_ahead
+    )
+
+    zone = member.time_zone
+    rows = []
+    for p in profile.promises:
+        rows.append(
+            Commitment(
+                team=team,
+                owner=user,
+                visibility="team",
+                side="ours",
+                promised_by=me,
+                person=person,
+                organisation=organisation,
+                title=p.title,
+                expected=p.expected,
+                made_at=p.made_at,
+                due_on=p.due_on,
+                time_zone=zone,
+                due_at=deadlines.deadline(p.due_on, None, zone),
+                status=p.status,
+                closed_at=p.closed_at,
+                delivered="Done as agreed" if p.delivered_at else "",
+                delivered_at=p.delivered_at,
+                match=p.match,
+                reported_back_at=p.reported_back_at,
+                interaction=talks[p.talk] if p.talk is not None else None,
+            )
+        )
+    promises = Commitment.objects.bulk_create(rows)
+    moves: list[Renegotiation] = []
+    milestones: list[Milestone] = []
+    risks: list[Risk] = []
+    decisions: list[Decision] = []
+    for c, p in zip(promises, profile.promises, strict=True):
+        for n, (at, old_on, told) in enumerate(p.moves):
+            new_on = p.moves[n + 1][1] if n + 1 < len(p.moves) else p.due_on
+            moves.append(
+                Renegotiation(
+                    commitment=c,
+                    at=at,
+                    old_due_on=old_on,
+                    old_due_at=deadlines.deadline(old_on, None, zone),
+                    new_due_on=new_on,
+                    new_due_at=deadlines.deadline(new_on, None, zone),
+                    told_client_at=told,
+                    actor=user,
+                )
+            )
+        milestones.extend(
+            Milestone(commitment=c, title=title, at=at, created_by=user)
+            for title, at in p.milestones
+        )
+        risks.extend(
+            Risk(
+                commitment=c,
+                title=title,
+                severity="medium",
+                raised_at=raised,
+                disclosed_at=disclosed,
+                resolved_at=resolved,
+                created_by=user,
+            )
+            for title, raised, disclosed, resolved in p.risks
+        )
+        if p.talk is not None and profile.talks[p.talk].decision:
+            decisions.append(
+                Decision(
+                    interaction=talks[p.talk],
+                    owner=user,
+                    decided_at=talks[p.talk].occurred_at,
+                    text=profile.talks[p.talk].decision,
+                    commitment=c,
+                )
+            )
+    Renegotiation.objects.bulk_create(moves)
+    Milestone.objects.bulk_create(milestones)
+    Risk.objects.bulk_create(risks)
+    Decision.objects.bulk_create(decisions)
+
+    EvidenceShown.objects.bulk_create(
+        _shown(
+            next(e for e in library if e.title.startswith(prefix)),
+            person.pk,
+            user.pk,
+            "team",
+            at,
+        )
+        for prefix, at in profile.shown
+    )
+    Claim.objects.bulk_create(
+        Claim(
+            team=team,
+            owner=user,
+            visibility="team",
+            person=person,
+            kind=kind,
+            statement=statement,
+            made_at=made,
+            status=status,
+            assessed_at=None if status == "pending" else made + dt.timedelta(days=21),
+            assessment="" if status == "pending" else w.CLAIM_FINDINGS[status][0],
+        )
+        for kind, statement, status, made in profile.claims
+    )
+    if profile.survey is not None:
+        answered, answers, comment = profile.survey
+        prefix, digest = _survey_token(team, 1000, index)
+        [survey] = Survey.objects.bulk_create(
+            [
+                Survey(
+                    team=team,
+                    created_by=user,
+                    person=person,
+                    language="zh-hans" if chinese else "en",
+                    prefix=prefix,
+                    digest=digest,
+                    expires_at=answered + dt.timedelta(days=27),
+                    answered_at=answered,
+                    comment=comment,
+                )
+            ]
+        )
+        Survey.objects.filter(pk=survey.pk).update(created_at=answered - dt.timedelta(days=3))
+        SurveyAnswer.objects.bulk_create(
+            SurveyAnswer(survey=survey, question=q.key, component=q.component, answer=a)
+            for q, a in zip(survey_questions.QUESTIONS, answers, strict=False)
+        )
+    return person
+
+
+def demo_profiles(*, team: Team, user: Any, now: dt.datetime | None = None) -> dict[str, Person]:
+    """Add the four relationships of `PROFILES` to `user`'s book (shared with the team),
+    each at an organisation of the book in a fitting industry. Needs the evidence
+    library (`generate_trust`). Returns them by profile name."""
+    now = now or timezone.now()
+    member = Member.objects.select_related("user", "person").get(team=team, user=user)
+    library = list(Evidence.objects.filter(team=team).order_by("pk"))
+    taken: set[int] = set()
+    people = {}
+    for index, (name, build) in enumerate(PROFILES.items()):
+        profile = build(now)
+        organisation = _pick_org(team, profile.industries, profile.chinese_org, taken)
+        people[name] = _write_profile(
+            profile,
+            team=team,
+            member=member,
+            organisation=organisation,
+            library=library,
+            index=index,
+            now=now,
+        )
+    return people

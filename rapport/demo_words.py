@@ -3,6 +3,8 @@
 Plain data, written for Rapport; common given and family names are facts of the
 languages, the combinations are random."""
 
+from typing import Any
+
 CN_FAMILY = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 CN_GIVEN = [
     "伟",
@@ -525,3 +527,286 @@ DECISIONS = [
     "预算批准后再开会",
     "把合同草稿发给法务",
 ]
+
+# The team's evidence library: (kind, title, issuer, summary, verified days ago (None:
+# never verified), expires in days from today (None: no expiry; negative: expired),
+# industries). Dates are relative so the demo ages well.
+EVIDENCE = [
+    (
+        "certification",
+        "ISO 27001 information security certificate · ISO 27001 信息安全管理体系认证",
+        "BSI",
+        "Covers our client data rooms and the advisory workflow.",
+        300,
+        790,
+        ["Technology", "Software", "Finance", "Insurance"],
+    ),
+    (
+        "licence",
+        "会计师事务所执业证书 · CPA practice licence",
+        "上海市财政局",
+        "Our Shanghai office's licence to sign audit reports.",
+        420,
+        1040,
+        ["Accounting", "Finance", "Trading"],
+    ),
+    (
+        "licence",
+        "Insurance brokerage licence (Hong Kong)",
+        "Insurance Authority",
+        "Lapsed when the Hong Kong desk merged into the Singapore one.",
+        1100,
+        -150,
+        ["Insurance"],
+    ),
+    (
+        "certification",
+        "SOC 2 Type II report 2023",
+        "Clearview Assurance",
+        "Last year's report; this year's audit is still under way.",
+        700,
+        -90,
+        ["Technology", "Software", "Finance"],
+    ),
+    (
+        "award",
+        "Logistics Advisory Firm of the Year 2024",
+        "Asia Supply Chain Awards",
+        "Shortlisted against eleven firms; won on client references.",
+        380,
+        None,
+        ["Logistics", "Trading", "Retail"],
+    ),
+    (
+        "award",
+        "2023年度最佳财税服务机构",
+        "《财经观察》",
+        "Readers' vote and a jury of CFOs.",
+        600,
+        None,
+        ["Accounting", "Finance", "Manufacturing"],
+    ),
+    (
+        "reference",
+        "Reference client: Meridian Health finance transformation",
+        "Meridian Health",
+        "Their CFO takes two reference calls a quarter for us.",
+        200,
+        None,
+        ["Healthcare", "Finance"],
+    ),
+    (
+        "reference",
+        "参考客户：远洋贸易有限公司",
+        "远洋贸易有限公司",
+        "Added from a sales deck; nobody has confirmed they still agree to be named.",
+        None,
+        None,
+        ["Trading", "Logistics"],
+    ),
+    (
+        "testimonial",
+        "上市软件公司财务总监推荐信 · Testimonial from a listed software company's CFO",
+        "Cobalt Software",
+        "Signed letter on their letterhead, permission to share in full.",
+        250,
+        None,
+        ["Software", "Technology"],
+    ),
+    (
+        "case_study",
+        "Case study: month-end close from 12 days to 5",
+        "Demo Advisory",
+        "A mid-size manufacturer, numbers approved by the client.",
+        150,
+        None,
+        ["Manufacturing", "Retail", "Food & Beverage"],
+    ),
+    (
+        "case_study",
+        "案例：物流集团跨境税务重组 · Cross-border tax restructuring for a logistics group",
+        "Demo Advisory",
+        "Saved 18% of the group's effective tax over three years.",
+        90,
+        None,
+        ["Logistics", "Trading"],
+    ),
+    (
+        "publication",
+        "White paper: IFRS 17 for mid-size insurers · IFRS 17 白皮书",
+        "Demo Advisory",
+        "Forty pages, reviewed by two actuaries.",
+        330,
+        None,
+        ["Insurance", "Finance"],
+    ),
+    (
+        "publication",
+        "科创板上市准备指南 · Preparing for a STAR Market listing",
+        "Demo Advisory",
+        "Our guide for founders, second edition.",
+        60,
+        None,
+        ["Technology", "Software", "Healthcare"],
+    ),
+]
+
+# Things we said to clients about ourselves: (kind, statement).
+CLAIMS = [
+    ("statement", "We have run over forty audits for logistics groups"),
+    ("statement", "Our tax team includes two former tax bureau officials"),
+    ("capability", "We can deliver the first draft within ten working days"),
+    ("capability", "We can staff the project with Mandarin and English speakers"),
+    ("statement", "我们在医疗行业有十年以上的经验"),
+    ("capability", "我们可以在两周内完成尽职调查"),
+    ("statement", "Our partner sat on the IFRS 17 working group"),
+    ("capability", "We can support the listing through to the first annual report"),
+    ("statement", "我们的客户续约率超过九成"),
+    ("capability", "We can open the Singapore entity within a month"),
+]
+CLAIM_FINDINGS = {
+    "accurate": ["Checked against our records: true.", "客户核实无误。", ""],
+    "exaggerated": [
+        "It was closer to half that; the client noticed.",
+        "实际只有一半左右，客户已察觉。",
+    ],
+    "false": ["Not true; we had confused it with another firm's record."],
+}
+SURVEY_COMMENTS = [
+    "",
+    "",
+    "Always prepared; we trust the numbers.",
+    "响应很及时，谢谢。",
+    "Sometimes we hear about delays late.",
+    "希望多一些面对面的沟通。",
+]
+
+# The four relationships of the demo that show what the trust card reads: a long-trusted
+# client, one cooling after a broken promise, a new prospect and a pushy sale.
+PROFILE_TRUSTED: dict[str, Any] = {
+    "given_name": "国华",
+    "family_name": "林",
+    "romanised_name": "Lin Guohua",
+    "title": "财务总监 (CFO)",
+    "how_we_met": "他的前任在校友会上介绍的 · introduced by his predecessor at an alumni dinner",
+    "facts": [
+        ("history", "Started as a warehouse clerk at the group in 1998"),
+        ("family", "女儿在伦敦读研究生 (daughter doing a master's in London)"),
+        ("hobby", "Collects pu'er tea; keeps a 2003 cake for special guests"),
+        ("sport", "Badminton every Wednesday night"),
+        ("food", "Cantonese dim sum, nothing spicy"),
+        ("book", "Re-reading 'Three-Body Problem' with his daughter"),
+        ("goal", "希望2027年前带集团在香港上市"),
+        ("dislike", "Dislikes slides with more than twenty words"),
+    ],
+    "work": [
+        "Month-end close review",
+        "Walked through the transfer-pricing options",
+        "季度财务回顾",
+        "Audit planning with his controllers",
+        "Went over the Hong Kong listing timetable",
+        "讨论跨境税务方案",
+    ],
+    "personal": [
+        "Dim sum after the board meeting",
+        "WeChat: photos from his daughter's graduation",
+        "一起喝早茶，聊女儿的留学",
+        "Tea tasting at his office; he opened the 2003 cake",
+        "Badminton doubles with his team",
+    ],
+    "promises": [
+        ("Send the transfer-pricing memo", "Two pages, with the three options costed"),
+        ("发送季度税务提示", "本季度需要注意的三件事"),
+        ("Share the listing readiness checklist", "What to fix before the sponsor arrives"),
+        ("整理审计时间表", "每一步的日期和负责人"),
+        ("Review the draft annual report", "Comments within a week"),
+        ("Introduce him to our Hong Kong listing partner", "A call before month end"),
+    ],
+    "open_promise": ("Send the board pack on the Hong Kong listing", "Ten slides, his template"),
+    "risk": "Sponsor's comments may arrive late",
+    "claims": [
+        ("statement", "We have run over forty audits for logistics groups", "accurate"),
+        ("capability", "We can deliver the first draft within ten working days", "accurate"),
+        ("statement", "我们的客户续约率超过九成", "accurate"),
+        ("capability", "We can support the listing through to the first annual report", "pending"),
+    ],
+    "survey_comment": "每次都提前告诉我们进展，很放心。Always a step ahead of us.",
+    "upcoming": "Listing kick-off with the sponsor",
+}
+PROFILE_COOLING: dict[str, Any] = {
+    "given_name": "Margaret",
+    "family_name": "Holloway",
+    "title": "Head of Procurement",
+    "how_we_met": "Sat on the same panel at a supply-chain conference",
+    "facts": [
+        ("family", "Two teenage sons, both rowers"),
+        ("sport", "Follows the Boat Race every spring"),
+        ("hobby", "Restoring a 1970s sailing dinghy"),
+        ("food", "Vegetarian"),
+    ],
+    "work": [
+        "Freight tender review",
+        "Carrier scorecard workshop",
+        "Quarterly cost review",
+        "Call about the warehouse audit",
+        "Went through the tender timetable",
+    ],
+    "personal": [
+        "Lunch near her office; talked about her sons' regatta",
+        "Coffee after the tender meeting",
+    ],
+    "promises": [
+        ("Send the carrier benchmark", "Rates for the five lanes she asked about"),
+        ("Confirm the warehouse audit date", "A date before the peak season"),
+        ("Share the tender evaluation template", "Their weighting, our format"),
+        ("Deliver the quarterly cost review", "Savings against last year, lane by lane"),
+    ],
+    "broken": ("Deliver the Q3 freight cost benchmark", "Q3 rates for all fourteen lanes"),
+    "open_promise": ("Send the revised tender scorecard", "With the new sustainability weighting"),
+    "risk": "Carrier data missing for two regions",
+    "claims": [
+        ("capability", "We can deliver the first draft within ten working days", "accurate"),
+        ("statement", "Our partner sat on the IFRS 17 working group", "accurate"),
+    ],
+}
+PROFILE_PROSPECT: dict[str, Any] = {
+    "given_name": "晓岚",
+    "family_name": "宋",
+    "romanised_name": "Song Xiaolan",
+    "title": "总经理",
+    "how_we_met": "行业论坛上交换了名片 · swapped cards at an industry forum",
+    "fact": ("goal", "Plans to open a Singapore office next year"),
+    "first": "Met at the fintech forum; she asked about listing in Hong Kong",
+    "second": "微信跟进：发了论坛的讲稿",
+}
+PROFILE_PUSHY: dict[str, Any] = {
+    "given_name": "Derek",
+    "family_name": "Vance",
+    "title": "IT Director",
+    "how_we_met": "Cold email that went well",
+    "fact": ("dislike", "Hates cold calls"),
+    "pitches": [
+        "Pitched the managed compliance package",
+        "Presented our new pricing tiers",
+        "Demo of the audit analytics add-on",
+        "Pushed for the renewal before the budget round",
+        "Proposed the premium support bundle",
+        "Followed up on the proposal, again",
+    ],
+    "their": "He asked for help with the access-review backlog",
+    "boundary": "Dinner, then insisted on karaoke after he had said he needed to go home",
+    "promises": [
+        ("Send the access-review template", "The template they can use this quarter"),
+        ("Fix the licence count on the invoice", "A corrected invoice"),
+        ("Share the security questionnaire answers", "All 120 questions answered"),
+    ],
+    "open_promise": ("Send the revised quote", "Only the access-review module he asked about"),
+    "claims": [
+        (
+            "statement",
+            "Our platform is already certified for the bank's security standard",
+            "false",
+        ),
+        ("capability", "We can staff the project with Mandarin and English speakers", "accurate"),
+    ],
+}

@@ -201,10 +201,7 @@ def _rows_from_sums(
         asked = surveys.get(sid) or {}
         blended = equation.pool([(1.0, mine), (1.0, {k: v for k, v in asked.items()})])
         client = {
-            name: (asked[name].weighted / asked[name].weight)
-            if name in asked and asked[name].weight
-            else None
-            for name in W.COMPONENTS
+            name: equation.client_view(name, asked.get(name, Sums())) for name in W.COMPONENTS
         }
         rows[sid] = Row(
             score=equation.score_from_sums(blended),
@@ -230,3 +227,16 @@ def trust_recompute_team(team_id: int, *, now: dt.datetime | None = None) -> tup
         _store(team_id, people, subject="person", now=now, day=_today(now))
         _store(team_id, organisations, subject="organisation", now=now, day=_today(now))
     return len(people), len(organisations)
+
+
+def trust_backfill(team_id: int, weeks: int, now: dt.datetime | None = None) -> int:
+    """Give a team's relationships a trend: a snapshot for each of the past `weeks` weeks,
+    oldest first, each computed from the evidence as it stood that day, then today's
+    full recompute (so the stored scores and the week-over-week change are today's).
+    For a book loaded with its history at once (the demo, an import). Returns how many
+    recomputes were run."""
+    now = now or timezone.now()
+    for back in range(max(weeks, 0), 0, -1):
+        trust_recompute_team(team_id, now=now - dt.timedelta(weeks=back))
+    trust_recompute_team(team_id, now=now)
+    return max(weeks, 0) + 1
