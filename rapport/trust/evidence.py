@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
 from rapport.interactions.models import Interaction, Signal
@@ -98,10 +99,21 @@ def cadence_event(
         return None
     silence = (now - last).total_seconds() / 86400.0
     if silence <= cadence_days:
-        return Event("in_touch", now, label=str(cadence_days))
+        return Event(
+            "in_touch",
+            now,
+            label=_("last contact %(days)s days ago; wanted every %(cadence)s")
+            % {"days": int(silence), "cadence": cadence_days},
+        )
     cap = W.QUIET_WEIGHT_CAP / W.RULES["gone_quiet"].weight
     scale = min(silence / cadence_days, cap)
-    return Event("gone_quiet", now, scale=scale, label=f"{int(silence)}/{cadence_days}")
+    return Event(
+        "gone_quiet",
+        now,
+        scale=scale,
+        label=_("%(days)s days without contact; wanted every %(cadence)s")
+        % {"days": int(silence), "cadence": cadence_days},
+    )
 
 
 # ---------------------------------------------------------------------------------------
