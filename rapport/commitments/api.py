@@ -9,8 +9,8 @@ see; any other id is "no such person" (422 naming the field)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ from pydantic import ConfigDict
 from rapport.commitments import deadlines, queries, services
 from rapport.commitments.models import Commitment, Decision, Milestone, Renegotiation, Risk
 from rapport.core.agenda import agenda_for
+from rapport.core.validation import renamed_fields
 from rapport.interactions.queries import interaction_for, visible_interactions
 from rapport.people import queries as people_queries
 from rapport.people.api import Page, PageParams, PersonRef
@@ -47,16 +48,9 @@ BODY_FIELDS = {
 }
 
 
-@contextmanager
-def _body_field_names() -> Iterator[None]:
+def _body_field_names() -> AbstractContextManager[None]:
     """Let a service's error name the field as the request body spells it."""
-    try:
-        yield
-    except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise
-        renamed = {BODY_FIELDS.get(name, name): errors for name, errors in exc.error_dict.items()}
-        raise ValidationError(renamed) from exc
+    return renamed_fields(BODY_FIELDS)
 
 
 def _person(request: HttpRequest, pk: int | None, field: str) -> Any:

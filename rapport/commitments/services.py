@@ -22,6 +22,7 @@ from rapport.commitments.models import (
     Risk,
     Side,
 )
+from rapport.core.validation import aware_instant, not_in_future
 from rapport.interactions.models import Interaction
 from rapport.people.models import Organisation, Person, Visibility
 from rapport.people.queries import visible_people
@@ -34,24 +35,8 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else timezone.now()
 
 
-def _aware(value: Any, field: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        raise ValidationError({field: _("a date and time is required")})
-    if value.tzinfo is None:
-        raise ValidationError({field: _("the time must carry a time zone")})
-    try:
-        value.astimezone(dt.UTC)  # a zone offset can push year 1 or 9999 out of range
-    except OverflowError as exc:
-        raise ValidationError({field: _("this date is out of range")}) from exc
-    return value
-
-
-def _not_future(value: dt.datetime | None, field: str, now: dt.datetime) -> None:
-    # A minute of grace for clocks that disagree a little.
-    if value is not None and value > now + dt.timedelta(minutes=1):
-        raise ValidationError({field: _("this cannot be in the future")})
+_aware = aware_instant
+_not_future = not_in_future
 
 
 def _deadline(due_on: Any, due_time: Any, time_zone: str, *, prefix: str = "") -> dt.datetime:

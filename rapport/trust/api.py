@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
+from rapport.core.validation import renamed_fields
 from rapport.interactions.queries import interaction_for
 from rapport.people import queries as people_queries
 from rapport.people.api import Page, PageParams, PersonRef
@@ -58,16 +58,9 @@ BODY_FIELDS = {
 }
 
 
-@contextmanager
-def _body_field_names() -> Iterator[None]:
+def _body_field_names() -> AbstractContextManager[None]:
     """Let a service's error name the field as the request body spells it."""
-    try:
-        yield
-    except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise
-        renamed = {BODY_FIELDS.get(name, name): errors for name, errors in exc.error_dict.items()}
-        raise ValidationError(renamed) from exc
+    return renamed_fields(BODY_FIELDS)
 
 
 def _person(request: HttpRequest, pk: int | None) -> Any:

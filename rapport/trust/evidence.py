@@ -102,7 +102,7 @@ def cadence_event(
         return Event(
             "in_touch",
             now,
-            label=_("last contact %(days)s days ago; wanted every %(cadence)s")
+            label=_("last contact %(days)s days ago; wanted every %(cadence)s days")
             % {"days": int(silence), "cadence": cadence_days},
         )
     cap = W.QUIET_WEIGHT_CAP / W.RULES["gone_quiet"].weight
@@ -111,7 +111,7 @@ def cadence_event(
         "gone_quiet",
         now,
         scale=scale,
-        label=_("%(days)s days without contact; wanted every %(cadence)s")
+        label=_("%(days)s days without contact; wanted every %(cadence)s days")
         % {"days": int(silence), "cadence": cadence_days},
     )
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from rapport.trust.models import Claim, Evidence
 from rapport.trust.services import MAX_ATTACHMENT_BYTES, split_industries
@@ -35,7 +37,7 @@ def _date(label: Any, help_text: Any = "") -> forms.DateField:
 
 class EvidenceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Evidence.Kind.choices)
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=pgettext_lazy("evidence", "Title"), max_length=200)
     issuer = forms.CharField(
         label=_("Issuer"),
         max_length=200,
@@ -59,8 +61,10 @@ class EvidenceForm(forms.Form):
         label=_("Attachment"),
         required=False,
         widget=forms.FileInput,
-        help_text=_("At most %(mb)d MB. Only your team can open it.")
-        % {"mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+        help_text=format_lazy(
+            _("At most {mb} MB. Only your team can open it."),
+            mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        ),
     )
     remove_attachment = forms.BooleanField(label=_("Remove the attachment"), required=False)
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from rapport.trust import queries
@@ -45,7 +45,11 @@ class TrustFilterForm(forms.Form):
         label=gettext_lazy("T from"), required=False, min_value=0, max_value=T_MAX, widget=T_INPUT
     )
     t_max = forms.FloatField(
-        label=gettext_lazy("to"), required=False, min_value=0, max_value=T_MAX, widget=T_INPUT
+        label=pgettext_lazy("range", "to"),
+        required=False,
+        min_value=0,
+        max_value=T_MAX,
+        widget=T_INPUT,
     )
     falling = forms.BooleanField(label=gettext_lazy("Falling this week"), required=False)
     sort = forms.ChoiceField(

@@ -155,7 +155,9 @@ def action_text(code: str, params: Mapping[str, object], name: str) -> str:
             "Learn more about %(name)s as a person: you know nothing yet of their %(topics)s."
         ) % {"name": name, "topics": _topics(p["topics"])}
     if code == "get_in_touch":
-        text = _("No contact for %(days)s days (you wanted every %(cadence)s): get in touch.") % {
+        text = _(
+            "No contact for %(days)s days (you wanted every %(cadence)s days): get in touch."
+        ) % {
             "days": p["days"],
             "cadence": p["cadence"],
         }
