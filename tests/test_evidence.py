@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,6 +41,12 @@ from tests.conftest import client_for
 
 TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
+
+
+def _day(day):
+    """A date as the English pages write it."""
+    with translation.override("en"):
+        return formats.date_format(day, "DATE_FORMAT")
 
 
 @pytest.fixture(autouse=True)
@@ -90,9 +96,9 @@ def shelf(alice: Any) -> dict[str, Evidence]:
 def test_the_library_flags_expired_and_unverified_evidence(shelf, alice):
     page = text(client_for(alice).get(reverse("evidence_list")))
 
-    assert f"expired on {(TODAY - 10 * DAY).isoformat()}" in page
+    assert f"expired on {_day(TODAY - 10 * DAY)}" in page
     assert "never verified" in page
-    assert f"expires on {(TODAY + 5 * DAY).isoformat()}" in page
+    assert f"expires on {_day(TODAY + 5 * DAY)}" in page
     assert page.count('data-testid="flag-expired"') == 1
     assert page.count('data-testid="flag-unverified"') == 1
     assert page.count('data-testid="evidence-row"') == 4
@@ -290,7 +296,7 @@ def test_editing_evidence_replaces_or_removes_its_attachment(
 def test_stale_evidence_is_flagged_in_the_show_form_before_it_is_chosen(shelf, book, alice):
     page = text(client_for(alice).get(reverse("person_evidence_show", args=[book["wang"].pk])))
 
-    assert f"⚠ Bank licence (Licence): expired on {(TODAY - 10 * DAY).isoformat()}" in page
+    assert f"⚠ Bank licence (Licence): expired on {_day(TODAY - 10 * DAY)}" in page
     assert "⚠ Port of Rotterdam reference (Reference client): never verified" in page
     assert "⚠ ISO 27001" not in page
 
@@ -304,7 +310,7 @@ def test_showing_stale_evidence_asks_for_confirmation_first(shelf, book, alice):
 
     assert refused.status_code == 422
     message = " ".join(refused.context["form"].errors["evidence"])
-    assert f"This evidence expired on {(TODAY - 10 * DAY).isoformat()}." in message
+    assert f"This evidence expired on {_day(TODAY - 10 * DAY)}." in message
     assert "counts against our credibility" in message
     assert 'data-testid="confirm-stale"' in text(refused)
     assert not EvidenceShown.objects.exists()

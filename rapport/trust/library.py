@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import AuditEntry
@@ -52,6 +53,10 @@ class Flag:
     stale: bool  # showing it costs credibility
 
 
+def _day(day: dt.date) -> str:
+    return str(formats.date_format(day, "DATE_FORMAT"))
+
+
 def evidence_flags(evidence: Evidence, on: dt.date) -> list[Flag]:
     """Why `evidence` needs attention on day `on`: expired or never verified (showing it
     costs credibility), or expiring within EXPIRES_SOON_DAYS (a reminder only)."""
@@ -60,7 +65,7 @@ def evidence_flags(evidence: Evidence, on: dt.date) -> list[Flag]:
         flags.append(
             Flag(
                 "expired",
-                _("expired on %(date)s") % {"date": evidence.expires_on.isoformat()},
+                _("expired on %(date)s") % {"date": _day(evidence.expires_on)},
                 True,
             )
         )
@@ -68,7 +73,7 @@ def evidence_flags(evidence: Evidence, on: dt.date) -> list[Flag]:
         flags.append(
             Flag(
                 "expires_soon",
-                _("expires on %(date)s") % {"date": evidence.expires_on.isoformat()},
+                _("expires on %(date)s") % {"date": _day(evidence.expires_on)},
                 False,
             )
         )

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from rapport.accounts.services import audit_record
@@ -324,7 +324,7 @@ def evidence_delete(*, actor: Any, evidence: Evidence) -> None:
 
 def stale_warning(evidence: Evidence, expired: bool, verified: bool) -> str:
     """What is wrong with showing `evidence`, and what showing it anyway costs."""
-    date = evidence.expires_on.isoformat() if evidence.expires_on else ""
+    date = formats.date_format(evidence.expires_on, "DATE_FORMAT") if evidence.expires_on else ""
     if expired and not verified:
         problem = _("This evidence expired on %(date)s and has never been verified.") % {
             "date": date
