@@ -235,7 +235,11 @@ def test_trust_prints_a_relationship_s_card_finds_names_and_recomputes(tmp_path)
 
     run(tmp_path, "init")
     run(tmp_path, "user", "add", "dora", "--team", "T", "--password", "a-long-passphrase")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")}
+    # The seed writes to the same SQLite file the commands read, whatever database the
+    # suite itself runs on.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_") and k != "DATABASE_URL"
+    }
     env.update(RAPPORT_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="rapport.settings")
     subprocess.run([sys.executable, "-c", SEED_BOOK], env=env, check=True, timeout=120)
 
