@@ -7,8 +7,10 @@ set. Refuses to add a second book to a database that already holds people (exit 
 Asking again for the size it already holds is a no-op (exit status 0), except that a book
 generated before promises existed gets them added: the promises step of the generator
 (`rapport.demo.generate_commitments`) runs alone on it, with the book's seed, after
-migrating. Writes DIR/bench-generate.json with the elapsed time and row counts, which
-bench/run.py copies into its results.
+migrating. Likewise a book generated before the trust engine gets its trust evidence
+(`rapport.demo.generate_trust`: the evidence library, showings, claims, conversation
+signals and surveys). Writes DIR/bench-generate.json with the elapsed time and row
+counts, which bench/run.py copies into its results.
 """
 
 from __future__ import annotations
@@ -70,8 +72,9 @@ def row_counts() -> dict[str, int]:
         Renegotiation,
         Risk,
     )
-    from rapport.interactions.models import Interaction
+    from rapport.interactions.models import Interaction, Signal
     from rapport.people.models import Organisation, Person
+    from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, SurveyAnswer
 
     return {
         "people": Person.objects.count(),
@@ -83,6 +86,12 @@ def row_counts() -> dict[str, int]:
         "renegotiations": Renegotiation.objects.count(),
         "meetings": Meeting.objects.count(),
         "decisions": Decision.objects.count(),
+        "evidence": Evidence.objects.count(),
+        "evidence_shown": EvidenceShown.objects.count(),
+        "claims": Claim.objects.count(),
+        "signals": Signal.objects.count(),
+        "surveys": Survey.objects.count(),
+        "survey_answers": SurveyAnswer.objects.count(),
     }
 
 
@@ -159,6 +168,60 @@ def add_commitments(
     return 0
 
 
+def add_trust(
+    size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
+) -> int:
+    """The trust evidence step alone, on a book generated before the trust engine."""
+    from django.db import connection, transaction
+
+    from rapport import demo
+    from rapport.accounts.models import Team
+
+    team = Team.objects.filter(name=TEAM).first()
+    if team is None:
+        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
+        return 1
+    print(
+        f"{connection.settings_dict['NAME']} holds the size {size_name} book generated "
+        f"{previous.get('generated_at')} without trust evidence; adding it (seed {seed}).",
+        flush=True,
+    )
+    started = time.perf_counter()
+    done = [0, 0.0]
+
+    def progress(step: str, n: int) -> None:
+        done[0] += n
+        if time.perf_counter() - done[1] >= 5:
+            done[1] = time.perf_counter()
+            print(f"  [{done[1] - started:7.1f}s] {step:<13} {done[0]:>10,} rows", flush=True)
+
+    now = dt.datetime.now(dt.UTC)
+    # One transaction: a failure leaves the book as it was, and the step can run again.
+    with transaction.atomic():
+        added = demo.generate_trust(team=team, seed=seed, now=now, progress=progress)
+    seconds = time.perf_counter() - started
+    checkpoint()
+    meta = dict(previous)
+    if connection.vendor == "sqlite":
+        meta["database_path"] = str(connection.settings_dict["NAME"])
+    meta["rows"] = row_counts()
+    meta["database_bytes"] = _database_bytes()
+    meta["trust_step"] = {
+        "seconds": round(seconds, 1),
+        "migrate_seconds_before": migrate_seconds,
+        "added_at": now.isoformat(timespec="seconds"),
+        "seed": seed,
+        "added": added,
+        "generator_commit": _git_commit(),
+        "note": "added to a book generated before the trust engine (generate_trust alone, "
+        "after migrating); the rest of the book is as generated_at says",
+    }
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"Trust evidence added in {seconds:,.1f} s: {added}")
+    print(f"Rows: {meta['rows']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", required=True, choices=["demo", "S", "M"])
@@ -181,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     from rapport.commitments.models import Commitment
     from rapport.interactions.models import Interaction
     from rapport.people.models import Person
+    from rapport.trust.models import Evidence
 
     settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
     # On an existing book this can take minutes: on SQLite, Django's schema editor runs
@@ -204,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
             # it was generated before promises existed.
             if demo.SIZES[args.size].commitments and not Commitment.objects.exists():
                 return add_commitments(args.size, previous, meta_file, args.seed, migrate_seconds)
+            if not Evidence.objects.exists():
+                return add_trust(args.size, previous, meta_file, args.seed, migrate_seconds)
             print(
                 f"{where} already holds the size {args.size} book generated "
                 f"{previous.get('generated_at')}; not generating a second one."

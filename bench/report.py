@@ -46,6 +46,8 @@ def report(path: Path) -> str:
     ]
     targets = data.get("targets", {})
     for key, meta in data["endpoints"].items():
+        if key not in data["summary"]:  # an operation, in results before they were apart
+            continue
         s = data["summary"][key]
         target = ""
         if key in targets:
@@ -65,15 +67,41 @@ def report(path: Path) -> str:
             "|---|" + "--:|" * runs,
         ]
         for key, meta in data["endpoints"].items():
+            if key not in data["summary"]:
+                continue
             per = data["summary"][key]["per_run"]
             cells = [f"{ms(a)} / {ms(b)}" for a, b in zip(per["p50"], per["p95"], strict=True)]
             lines.append(f"| `{meta['route']}` | " + " | ".join(cells) + " |")
     lines += ["", "| endpoint | kind | n | p50 ms | p95 ms | max ms |", "|---|---|--:|--:|--:|--:|"]
-    for key in ("search", "api_search", "person", "api_person", "commitment", "tracking"):
+    for key in (
+        "search",
+        "api_search",
+        "person",
+        "api_person",
+        "commitment",
+        "tracking",
+        "trust_card",
+        "trust_org_card",
+        "refresh_person",
+        "refresh_org",
+    ):
         for label, s in data["breakdown"].get(key, {}).items():
             lines.append(
                 f"| {key} | {label} | {s['n']} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['max'])} |"
             )
+    recompute = data.get("trust_recompute")
+    if recompute:
+        parts = ", ".join(f"`{k}` {v:,.1f} s" for k, v in recompute["median_parts_seconds"].items())
+        lines += [
+            "",
+            "Full trust recompute (`trust_recompute_team`): median "
+            f"{recompute['median_seconds']:,.1f} s "
+            f"(CPU {recompute['median_cpu_seconds']:,.1f} s; runs "
+            + ", ".join(f"{r['seconds']:,.1f}" for r in recompute["runs"])
+            + f" s); target ≤ {recompute['target_seconds']:g} s at M: "
+            + ("met" if recompute["met"] else "**missed**")
+            + f". Median parts: {parts}.",
+        ]
     if data.get("cli"):
         cli = data["cli"]
         lines += [

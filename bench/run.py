@@ -6,6 +6,11 @@ The agenda is also timed as a plain call of `rapport.core.agenda.agenda_for(alic
 is what `rapport agenda`, the dashboard, the API and the morning email all run. The client
 tracking pages and the calendar feed are fetched through secret links made for the run
 (share_link_create, calendar_feed_create) and revoked at the end.
+The trust engine is timed three ways: the full recompute of every relationship
+(`trust_recompute_team` over the book's team, with where its time goes), the incremental
+refresh after one new interaction (`trust_refresh` for that person, which takes in the
+organisations they work for, and one organisation's refresh alone), and the trust cards
+as htmx loads them into the person and organisation pages.
 For each endpoint: a few warm-up requests, then --requests timed ones; p50/p95/p99/max in
 ms and the SQL queries per request. Every response must be a 200 with real content, or the
 run stops: a benchmark that times error pages is worthless.
@@ -52,7 +57,12 @@ TARGETS = {
     "api_search": 100.0,
     "agenda": 200.0,
     "api_agenda": 200.0,
+    "trust_card": 50.0,
+    "trust_org_card": 50.0,
+    "refresh_person": 50.0,
 }
+# The full recompute of every relationship at size M, seconds.
+RECOMPUTE_TARGET_SECONDS = 60.0
 
 ENDPOINTS = [
     ("list", "GET /people/", "people list, first page"),
@@ -77,7 +87,36 @@ ENDPOINTS = [
         "GET /feed/<token>.ics, If-None-Match",
         "alice's calendar feed polled with the ETag it gave (304 when unchanged)",
     ),
+    (
+        "trust_card",
+        "GET /people/<id>/trust/ (htmx)",
+        "a person's trust card as the person page loads it (HX-Request)",
+    ),
+    (
+        "trust_org_card",
+        "GET /organisations/<id>/trust/ (htmx)",
+        "an organisation's trust card as its page loads it (HX-Request)",
+    ),
 ]
+# Plain calls, not requests: timed in a transaction that is rolled back (see OPERATIONS).
+OPERATIONS = [
+    (
+        "recompute",
+        "trust_recompute_team(team)",
+        "full recompute of every person and organisation of the book's team",
+    ),
+    (
+        "refresh",
+        "trust_refresh(person) after one interaction",
+        "incremental refresh after one new interaction (the person and their organisations),"
+        " and one organisation's refresh alone",
+    ),
+]
+REFRESH_ROWS = [
+    ("refresh_person", "trust_refresh(person_ids=[p])", "after one new interaction with p"),
+    ("refresh_org", "trust_refresh(organisation_ids=[o])", "one organisation alone"),
+]
+TRUST_ENDPOINTS = {"trust_card", "trust_org_card"}
 # Endpoints that need the promises of the book (bench/generate.py adds them).
 COMMITMENT_ENDPOINTS = {
     "agenda",
@@ -89,7 +128,18 @@ COMMITMENT_ENDPOINTS = {
     "feed",
     "feed_304",
 }
-BREAKDOWN = ("search", "api_search", "person", "api_person", "commitment", "tracking")
+BREAKDOWN = (
+    "search",
+    "api_search",
+    "person",
+    "api_person",
+    "commitment",
+    "tracking",
+    "trust_card",
+    "trust_org_card",
+    "refresh_person",
+    "refresh_org",
+)
 SEARCH_KINDS = [
     "han_name",
     "pinyin",
@@ -447,6 +497,218 @@ def build_commitment_targets(
     return targets
 
 
+def _heavy_organisations(alice: Any, limit: int) -> list[int]:
+    """The organisations with the most current roles of people alice may see."""
+    from django.db.models import Count
+
+    from rapport.people.models import Role
+    from rapport.people.queries import visible_people
+
+    return [
+        row["organisation_id"]
+        for row in Role.objects.filter(person__in=visible_people(alice), ended_on__isnull=True)
+        .values("organisation_id")
+        .annotate(c=Count("id"))
+        .order_by("-c")[:limit]
+    ]
+
+
+def trust_sample(
+    alice: Any, n: int, rng: random.Random
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """People and organisations to time the trust engine on: random ones, and one in five
+    from those with the most history (people with the most interactions, organisations
+    with the most people)."""
+    from django.db.models import Count
+
+    from rapport.accounts.models import Member
+    from rapport.interactions.models import Participation
+    from rapport.people.models import Organisation, Role
+    from rapport.people.queries import visible_people
+
+    visible = visible_people(alice).exclude(
+        pk__in=Member.objects.filter(person__isnull=False).values("person_id")
+    )
+    ids = list(visible.values_list("pk", flat=True))
+    heavy = [
+        row["person_id"]
+        for row in Participation.objects.filter(person__in=visible)
+        .values("person_id")
+        .annotate(c=Count("id"))
+        .order_by("-c")[:25]
+    ]
+    org_ids = sorted(
+        set(
+            Role.objects.filter(person__in=visible, ended_on__isnull=True).values_list(
+                "organisation_id", flat=True
+            )
+        )
+    )
+    org_ids = list(Organisation.objects.filter(pk__in=org_ids).values_list("pk", flat=True))
+    heavy_orgs = _heavy_organisations(alice, 25)
+    people: list[tuple[int, str]] = []
+    orgs: list[tuple[int, str]] = []
+    for i in range(n):
+        if i % 5 == 0 and heavy:
+            people.append((heavy[(i // 5) % len(heavy)], "heavy"))
+            orgs.append((heavy_orgs[(i // 5) % len(heavy_orgs)], "heavy"))
+        else:
+            people.append((rng.choice(ids), "random"))
+            orgs.append((rng.choice(org_ids), "random"))
+    rng.shuffle(people)
+    rng.shuffle(orgs)
+    return people, orgs
+
+
+def build_trust_targets(alice: Any, n: int, rng: random.Random) -> dict[str, list[Target]]:
+    from django.urls import reverse
+
+    people, orgs = trust_sample(alice, n, rng)
+    hx = {"HX-Request": "true"}
+    return {
+        "trust_card": [
+            Target(reverse("person_trust", args=[pk]), label, headers=hx) for pk, label in people
+        ],
+        "trust_org_card": [
+            Target(reverse("organisation_trust", args=[pk]), label, headers=hx)
+            for pk, label in orgs
+        ],
+    }
+
+
+class Stopwatch:
+    """Adds up the time spent in some functions while installed (the parts of the full
+    recompute), then puts the originals back."""
+
+    def __init__(self, parts: list[tuple[Any, str]]) -> None:
+        self.parts = parts
+        self.seconds: dict[str, float] = {name: 0.0 for _m, name in parts}
+        self.saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> Stopwatch:
+        for module, name in self.parts:
+            original = getattr(module, name)
+            self.saved.append((module, name, original))
+
+            def timed(*args: Any, _f: Any = original, _n: str = name, **kwargs: Any) -> Any:
+                start = time.perf_counter()
+                try:
+                    return _f(*args, **kwargs)
+                finally:
+                    self.seconds[_n] += time.perf_counter() - start
+
+            setattr(module, name, timed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, name, original in reversed(self.saved):
+            setattr(module, name, original)
+
+
+def time_recompute(team_id: int) -> dict[str, Any]:
+    """One full recompute of the team, wall and CPU seconds, with the time spent reading
+    the evidence (set-based SQL), pooling organisations, scoring and storing."""
+    from django.db import connection
+
+    from rapport.trust import evidence, scoring
+
+    counter = QueryCounter()
+    parts = [
+        (evidence, "team_sums"),
+        (evidence, "organisation_sums"),
+        (scoring, "_rows_from_sums"),
+        (scoring, "_store"),
+    ]
+    with Stopwatch(parts) as watch, connection.execute_wrapper(counter):
+        cpu = time.process_time()
+        start = time.perf_counter()
+        people, organisations = scoring.trust_recompute_team(team_id)
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
+        "people": people,
+        "organisations": organisations,
+        "queries": counter.n,
+        "parts_seconds": {name: round(v, 2) for name, v in watch.seconds.items()},
+    }
+
+
+def measure_refresh(
+    alice: Any, n: int, warmup: int, rng: random.Random
+) -> tuple[dict[str, EndpointResult], list[float]]:
+    """For each sampled person: log one new interaction with them (a bulk insert, which
+    queues nothing), then time `trust_refresh` for that person, as the task after the
+    write runs it (the person and every organisation they hold a current role in), and
+    apart from it one of their organisations' refresh alone. Each in a transaction that
+    is rolled back, so the book is left as it was. Also returns, per person refresh, the
+    ms of it spent on their organisations."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from rapport.interactions.models import Interaction, Participation
+    from rapport.people.models import Role
+    from rapport.trust import scoring
+
+    people, _orgs = trust_sample(alice, n + warmup, rng)
+    roles: dict[int, list[int]] = {}
+    for person_id, org_id in Role.objects.filter(
+        person_id__in=[p for p, _ in people], ended_on__isnull=True
+    ).values_list("person_id", "organisation_id"):
+        roles.setdefault(person_id, []).append(org_id)
+    me = alice.member.person_id
+    results = {"refresh_person": EndpointResult(), "refresh_org": EndpointResult()}
+    organisations_ms: list[float] = []
+    parts = [(scoring, "organisation_views")]
+    for i, (person_id, label) in enumerate(people):
+        with transaction.atomic():
+            now = timezone.now()
+            [talk] = Interaction.objects.bulk_create(
+                [
+                    Interaction(
+                        team_id=alice.member.team_id,
+                        owner=alice,
+                        kind="call",
+                        occurred_at=now,
+                        focus="client",
+                        summary="Benchmark call",
+                    )
+                ]
+            )
+            Participation.objects.bulk_create(
+                Participation(interaction=talk, person_id=pid, occurred_at=now)
+                for pid in {person_id, me}
+                if pid
+            )
+            counter = QueryCounter()
+            with Stopwatch(parts) as watch, connection.execute_wrapper(counter):
+                cpu = time.process_time()
+                start = time.perf_counter()
+                scoring.trust_refresh(person_ids=[person_id], now=now)
+                ms = (time.perf_counter() - start) * 1000
+                cpu_ms = (time.process_time() - cpu) * 1000
+            orgs = len(roles.get(person_id, []))
+            org_ms = watch.seconds["organisation_views"] * 1000
+            if i >= warmup:
+                results["refresh_person"].samples.append(
+                    Sample(ms, counter.n, f"{label}, {orgs} organisation(s)", cpu_ms)
+                )
+                organisations_ms.append(org_ms)
+            if roles.get(person_id):
+                counter = QueryCounter()
+                with connection.execute_wrapper(counter):
+                    cpu = time.process_time()
+                    start = time.perf_counter()
+                    scoring.trust_refresh(organisation_ids=[roles[person_id][0]], now=now)
+                    ms = (time.perf_counter() - start) * 1000
+                    cpu_ms = (time.process_time() - cpu) * 1000
+                if i >= warmup:
+                    results["refresh_org"].samples.append(Sample(ms, counter.n, label, cpu_ms))
+            transaction.set_rollback(True)
+    return results, organisations_ms
+
+
 def promises_shown(link: Any) -> int:
     """How many promises a tracking page lists (untimed)."""
     from django.utils import timezone
@@ -560,6 +822,10 @@ def check(name: str, target: Target, response: Any) -> None:
             problem = f"content type {response['Content-Type']}"
         elif not body.startswith(b"BEGIN:VCALENDAR") or b"BEGIN:VEVENT" not in body:
             problem = "not a calendar with events"
+    elif name in TRUST_ENDPOINTS:
+        text = body.decode()
+        if 'data-testid="trust-card"' not in text or 'data-testid="trust-t"' not in text:
+            problem = "not a trust card"
     else:
         text = body.decode()
         if "<html" not in text:
@@ -899,8 +1165,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plans", action="store_true", help="print query plans")
     parser.add_argument(
         "--only",
-        help="comma-separated endpoints to time (default all): "
-        + ", ".join(key for key, _, _ in ENDPOINTS),
+        help="comma-separated endpoints and operations to time (default all): "
+        + ", ".join(key for key, _, _ in ENDPOINTS + OPERATIONS),
+    )
+    parser.add_argument(
+        "--refreshes",
+        type=int,
+        default=50,
+        help="people whose trust is refreshed (timed) per run, after 3 untimed",
     )
     parser.add_argument(
         "--links", type=int, default=6, help="share links to make for the tracking pages"
@@ -920,7 +1192,7 @@ def main(argv: list[str] | None = None) -> int:
         help="times to run `rapport agenda --user alice --json` end to end (0: not at all)",
     )
     args = parser.parse_args(argv)
-    known = {key for key, _, _ in ENDPOINTS}
+    known = {key for key, _, _ in ENDPOINTS + OPERATIONS}
     only = set(args.only.split(",")) if args.only else known
     if only - known:
         parser.error(f"unknown endpoints {sorted(only - known)}; known: {sorted(known)}")
@@ -952,7 +1224,15 @@ def main(argv: list[str] | None = None) -> int:
             skipped[key] = "the book has no promises: run bench/generate.py on it again"
     if "api_agenda" in only and not has_route("/api/v1/agenda"):
         skipped["api_agenda"] = "no route /api/v1/agenda in this version of the app"
+    from rapport.trust.models import Evidence
+
+    if only & (TRUST_ENDPOINTS | {"recompute", "refresh"}) and not Evidence.objects.exists():
+        print(
+            "note: the book has no trust evidence (evidence, claims, signals, surveys); "
+            "run bench/generate.py on it again to add it"
+        )
     endpoints = [e for e in ENDPOINTS if e[0] in only and e[0] not in skipped]
+    operations = [o for o in OPERATIONS if o[0] in only]
     for key, reason in skipped.items():
         print(f"Skipping {key}: {reason}")
 
@@ -988,6 +1268,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.requests} requests per endpoint, {args.warmup} warm-up, {args.runs} run(s)",
         flush=True,
     )
+    recomputes: list[dict[str, Any]] = []
+    organisations_ms: list[float] = []
     per_run: list[dict[str, Any]] = []
     breakdown_runs: list[dict[str, dict[str, Any]]] = []
     captured: dict[str, EndpointResult] = {}
@@ -1005,7 +1287,39 @@ def main(argv: list[str] | None = None) -> int:
                         alice, args.requests, rng, secrets, "api_agenda" in keys
                     )
                 )
+            if keys & TRUST_ENDPOINTS:
+                targets.update(build_trust_targets(alice, args.requests, rng))
             summary, breakdown = {}, {}
+            # The trust operations first: the recompute stores the scores the cards show.
+            if any(key == "recompute" for key, _, _ in operations):
+                recomputes.append(time_recompute(alice.member.team_id))
+                r = recomputes[-1]
+                print(
+                    f"  run {run + 1}/{args.runs} full trust recompute: {r['seconds']:,.1f} s "
+                    f"(CPU {r['cpu_seconds']:,.1f} s, {r['queries']} queries) for "
+                    f"{r['people']:,} people and {r['organisations']:,} organisations; "
+                    + ", ".join(f"{k} {v:,.1f} s" for k, v in r["parts_seconds"].items())
+                    + f"  [{time.perf_counter() - started:6.0f}s]",
+                    flush=True,
+                )
+            if any(key == "refresh" for key, _, _ in operations):
+                refreshed, org_ms = measure_refresh(alice, args.refreshes, 3, rng)
+                if run == args.runs - 1:
+                    organisations_ms = org_ms
+                for key, result in refreshed.items():
+                    summary[key] = summarise(result.samples)
+                    by_label_r: dict[str, list[Sample]] = defaultdict(list)
+                    for s in result.samples:
+                        by_label_r[s.label].append(s)
+                    breakdown[key] = {
+                        label: summarise(ss) for label, ss in sorted(by_label_r.items())
+                    }
+                    print(
+                        f"  run {run + 1}/{args.runs} {key:<26} p50 {summary[key]['p50']:8.1f}"
+                        f"  p95 {summary[key]['p95']:8.1f}  max {summary[key]['max']:8.1f} ms"
+                        f"  [{time.perf_counter() - started:6.0f}s]",
+                        flush=True,
+                    )
             for key, route, _ in endpoints:
                 result = measure(
                     key,
@@ -1047,7 +1361,35 @@ def main(argv: list[str] | None = None) -> int:
                 f"queries, the timed requests {sorted(timed)}"
             )
     slowest = {key: r.slowest for key, r in captured.items()}
-    print_tables(endpoints, summary, breakdown, args.runs, slowest, args.plans)
+    shown = endpoints + [r for r in REFRESH_ROWS if r[0] in summary]
+    print_tables(shown, summary, breakdown, args.runs, slowest, args.plans)
+    recompute = None
+    if recomputes:
+        median = statistics.median(r["seconds"] for r in recomputes)
+        recompute = {
+            "target_seconds": RECOMPUTE_TARGET_SECONDS,
+            "median_seconds": round(median, 2),
+            "median_cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in recomputes), 2),
+            "median_parts_seconds": {
+                part: round(statistics.median(r["parts_seconds"][part] for r in recomputes), 2)
+                for part in recomputes[0]["parts_seconds"]
+            },
+            "met": median <= RECOMPUTE_TARGET_SECONDS,
+            "runs": recomputes,
+        }
+        print(
+            f"Full trust recompute: median {median:,.1f} s over {len(recomputes)} run(s) "
+            f"(target ≤ {RECOMPUTE_TARGET_SECONDS:g} s at M: "
+            f"{'met' if recompute['met'] else 'MISSED'}); per run: "
+            + ", ".join(f"{r['seconds']:,.1f}" for r in recomputes)
+            + " s; median parts: "
+            + ", ".join(f"{k} {v:,.1f} s" for k, v in recompute["median_parts_seconds"].items())
+        )
+    if organisations_ms:
+        print(
+            "Of a person's refresh, their organisations took a median "
+            f"{statistics.median(organisations_ms):,.1f} ms (last run)"
+        )
     cli = time_cli(args.data_dir, args.cli) if args.cli and "agenda" in keys else None
 
     targets_met = {
@@ -1079,7 +1421,16 @@ def main(argv: list[str] | None = None) -> int:
             "budget_seconds": args.budget,
             "at_least": args.at_least,
         },
-        "endpoints": {key: {"route": route, "what": what} for key, route, what in endpoints},
+        "endpoints": {
+            key: {"route": route, "what": what}
+            for key, route, what in endpoints + REFRESH_ROWS
+            if key in summary
+        },
+        "operations": {key: {"call": call, "what": what} for key, call, what in operations},
+        "trust_recompute": recompute,
+        "refresh_organisations_ms_median": round(statistics.median(organisations_ms), 2)
+        if organisations_ms
+        else None,
         "skipped": skipped,
         "share_links": [
             {"client": label, "promises_shown": promises_shown(link)}
