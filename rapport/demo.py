@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
@@ -379,6 +379,7 @@ def generate(
     if size.profiles:
         demo_profiles(team=team, user=users[0], now=now)
     if size.trust_weeks:
+        _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)
     audit_record(
         actor=users[0],
@@ -393,6 +394,38 @@ def generate(
         ),
     )
     return team
+
+
+def _analyze() -> None:
+    """Planner statistics for the tables just loaded, before the trust backfill reads
+    them. PostgreSQL gathers them itself only after the load commits; inside the load's
+    transaction it would plan the aggregates as if the tables were still empty (nested
+    loops: minutes for the demo book instead of seconds). SQLite plans without them."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for model in (
+            Person,
+            Role,
+            Fact,
+            Interaction,
+            Participation,
+            Signal,
+            Commitment,
+            Renegotiation,
+            Milestone,
+            Risk,
+            Meeting,
+            Decision,
+            EvidenceShown,
+            Claim,
+            Survey,
+            SurveyAnswer,
+        )
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def _close(
