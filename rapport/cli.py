@@ -378,9 +378,14 @@ def _recompute_everything(user: str | None) -> None:
             bar.advance(task)
     elapsed = time.perf_counter() - started
     console.print(
-        f"Recomputed trust for [bold]{people}[/bold] people and [bold]{organisations}[/bold] "
-        f"organisations in {len(teams)} team(s) in {elapsed:.1f} s"
+        f"Recomputed trust for [bold]{people}[/bold] {_plural(people, 'person', 'people')} and "
+        f"[bold]{organisations}[/bold] {_plural(organisations, 'organisation')} "
+        f"in {len(teams)} {_plural(len(teams), 'team')} in {elapsed:.1f} s"
     )
+
+
+def _plural(n: int, one: str, many: str = "") -> str:
+    return one if n == 1 else many or f"{one}s"
 
 
 @app.command()

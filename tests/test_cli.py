@@ -288,9 +288,9 @@ def test_trust_prints_a_relationship_s_card_finds_names_and_recomputes(tmp_path)
     assert sorted(stored) == [(0, 1), (1, 0)]
 
     everything = run(tmp_path, "trust", "--recompute")
-    # Wang, Anna, Brian and Dora herself (a member, left out of lists); one organisation.
-    assert "Recomputed trust for 4 people and 1 organisations in 1 team(s) in " in everything.stdout
-    assert query(tmp_path, "select count(*) from trust_trustscore") == [(5,)]
+    # Wang, Anna and Brian; Dora is a member, not a relationship. One organisation.
+    assert "Recomputed trust for 3 people and 1 organisation in 1 team in " in everything.stdout
+    assert query(tmp_path, "select count(*) from trust_trustscore") == [(4,)]
 
     run(tmp_path, "user", "add", "eve", "--team", "T", "--password", "a-long-passphrase")
     whose = run(tmp_path, "trust", "wxm", check=False)

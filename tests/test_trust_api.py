@@ -180,14 +180,16 @@ def test_a_bad_filter_is_a_422_naming_it(world, alice, query, field):
     assert response.json()["field"] == field
 
 
-def test_recompute_scores_the_whole_team_and_no_other(book, alice, charlie):
+def test_recompute_scores_the_whole_team_and_no_other(book, alice, bob, charlie):
     response = post(api_for(alice), "/api/v1/trust/recompute")
 
     assert response.status_code == 200
     body = response.json()
-    # Two organisations; Wang, Anna, the two private contacts and the two members.
-    assert (body["people"], body["organisations"]) == (6, 2)
-    assert TrustScore.objects.filter(team_id=alice.member.team_id).count() == 8
+    # Two organisations; Wang, Anna and the two private contacts (the two members are
+    # not relationships and get no score).
+    assert (body["people"], body["organisations"]) == (4, 2)
+    assert TrustScore.objects.filter(team_id=alice.member.team_id).count() == 6
+    assert not TrustScore.objects.filter(person__in=[alice.member.person_id, bob.member.person_id])
     assert not TrustScore.objects.filter(team_id=charlie.member.team_id).exists()
     assert api_for(alice).get("/api/v1/trust").json()["count"] == 5
 

@@ -432,7 +432,9 @@ def check_team(team_id: int, now: dt.datetime) -> set[str]:
     """Compare both paths for every person and organisation of a team; return the kinds
     of event seen (so a test can tell it checked something real)."""
     sums = evidence.team_sums(team_id, now, scoring.half_life())
-    people = list(Person.objects.filter(team_id=team_id).order_by("pk"))
+    members = set(evidence.team_members(team_id).values_list("person_id", flat=True))
+    assert members, "the team's members have people of their own"
+    people = list(Person.objects.filter(team_id=team_id).exclude(pk__in=members).order_by("pk"))
     organisations = list(Organisation.objects.filter(team_id=team_id).order_by("pk"))
     person_rows = scoring._rows_from_sums(sums.people, sums.surveys, [p.pk for p in people])
     pooled = evidence.organisation_sums(team_id, sums)
@@ -441,6 +443,7 @@ def check_team(team_id: int, now: dt.datetime) -> set[str]:
     )
     assert scoring.trust_recompute_team(team_id, now=now) == (len(people), len(organisations))
     stored_people = {s.person_id: s for s in TrustScore.objects.filter(person__team_id=team_id)}
+    assert not members & set(stored_people), "members are not relationships"
     stored_organisations = {
         s.organisation_id: s for s in TrustScore.objects.filter(organisation__team_id=team_id)
     }
@@ -727,6 +730,9 @@ def test_recomputing_twice_stores_identical_rows(seed: int, alice: Any, bob: Any
     first = stored()
     scoring.trust_recompute_team(team_id, now=NOW)
     assert stored() == first
-    assert len(first[0]) == Person.objects.filter(team_id=team_id).count() + (
+    relationships = Person.objects.filter(team_id=team_id).exclude(
+        pk__in=evidence.team_members(team_id)
+    )
+    assert len(first[0]) == relationships.count() + (
         Organisation.objects.filter(team_id=team_id).count()
     )

@@ -23,6 +23,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
 from rapport.interactions.models import Interaction, Signal
 from rapport.people.models import Fact, Organisation, Person, Role, Visibility
@@ -122,6 +123,12 @@ def cadence_event(
 
 def _visible(person: Person) -> Q:
     return Q() if person.visibility == Visibility.PRIVATE else Q(visibility=Visibility.TEAM)
+
+
+def team_members(team_id: int) -> Any:
+    """The team's own people (each member's Person): not relationships, so they have no
+    trust of their own and add nothing to their organisation's."""
+    return Member.objects.filter(team_id=team_id, person__isnull=False).values("person_id")
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -344,9 +351,13 @@ def _claim_events(claims: QuerySet[Claim], now: dt.datetime, scale: float) -> li
 def organisation_members(organisation: Organisation) -> list[tuple[Person, float]]:
     """The shared people in an organisation's current roles, with their weight."""
     weights: dict[int, float] = {}
-    roles = Role.objects.filter(
-        organisation=organisation, ended_on__isnull=True, person__visibility=Visibility.TEAM
-    ).values_list("person_id", "influence", "is_decision_maker")
+    roles = (
+        Role.objects.filter(
+            organisation=organisation, ended_on__isnull=True, person__visibility=Visibility.TEAM
+        )
+        .exclude(person_id__in=team_members(organisation.team_id))
+        .values_list("person_id", "influence", "is_decision_maker")
+    )
     for person_id, influence, decides in roles:
         weights[person_id] = max(
             weights.get(person_id, 0.0), W.influence_weight(influence, decides)
@@ -395,6 +406,10 @@ class TeamSums:
 class Pooled:
     ours: dict[int, dict[str, Sums]]
     surveys: dict[int, dict[str, Sums]]
+
+
+# The team's own people: each member's Person (one parameter, the team).
+_MEMBERS = "SELECT person_id FROM accounts_member WHERE team_id = %s AND person_id IS NOT NULL"
 
 
 class _Sql:
@@ -448,18 +463,32 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
     out = TeamSums()
     shared = "(x.visibility = 'team' OR p.visibility = 'private')"
 
-    # Conversations: contact, whose agenda, and when we last spoke.
+    # Conversations: contact, whose agenda, and when we last spoke. Two statements, so
+    # the millions of participations are never joined to people only to test who may
+    # see them: the team's shared conversations for everyone in them, then the private
+    # conversations of private people (read from those few people). The team's own
+    # members take part in nearly every conversation but are not relationships: left out.
     decay, dp = q.decay("pa.occurred_at")
     last: dict[int, dt.datetime] = {}
-    for person_id, focus, decayed, count, latest in q.rows(
+    conversations = q.rows(
         f"""SELECT pa.person_id, x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
             FROM interactions_participation pa
             JOIN interactions_interaction x ON x.id = pa.interaction_id
-            JOIN people_person p ON p.id = pa.person_id
-            WHERE x.team_id = %s AND x.kind <> 'note' AND pa.occurred_at <= %s AND {shared}
+            WHERE x.team_id = %s AND x.kind <> 'note' AND pa.occurred_at <= %s
+            AND x.visibility = 'team' AND pa.person_id NOT IN ({_MEMBERS})
             GROUP BY pa.person_id, x.focus""",
-        [*dp, team_id, q.now_db],
-    ):
+        [*dp, team_id, q.now_db, team_id],
+    ) + q.rows(
+        f"""SELECT pa.person_id, x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+            FROM people_person p
+            JOIN interactions_participation pa ON pa.person_id = p.id
+            JOIN interactions_interaction x ON x.id = pa.interaction_id
+            WHERE p.team_id = %s AND p.visibility = 'private' AND x.visibility <> 'team'
+            AND x.kind <> 'note' AND pa.occurred_at <= %s AND p.id NOT IN ({_MEMBERS})
+            GROUP BY pa.person_id, x.focus""",
+        [*dp, team_id, q.now_db, team_id],
+    )
+    for person_id, focus, decayed, count, latest in conversations:
         for kind in focus_kinds(focus):
             _add(out.person(person_id), kind, decayed, count)
         latest = _as_datetime(latest)
@@ -487,9 +516,9 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
             CROSS JOIN people_person p
             WHERE pa.interaction_id = s.interaction_id AND x.id = s.interaction_id
             AND p.id = pa.person_id AND x.team_id = %s AND x.kind <> 'note'
-            AND pa.occurred_at <= %s AND {shared}
+            AND pa.occurred_at <= %s AND {shared} AND pa.person_id NOT IN ({_MEMBERS})
             GROUP BY pa.person_id, s.kind, partner""",
-        [*dp, team_id, q.now_db],
+        [*dp, team_id, q.now_db, team_id],
     ):
         event_kind = signal_kind(kind, bool(partner))
         if event_kind:
@@ -680,9 +709,13 @@ def organisation_sums(team_id: int, sums: TeamSums) -> Pooled:
     """Each organisation's pooled sums: its shared people by influence, plus what was
     done for the organisation directly."""
     members: dict[int, dict[int, float]] = defaultdict(dict)
-    roles = Role.objects.filter(
-        organisation__team_id=team_id, ended_on__isnull=True, person__visibility=Visibility.TEAM
-    ).values_list("organisation_id", "person_id", "influence", "is_decision_maker")
+    roles = (
+        Role.objects.filter(
+            organisation__team_id=team_id, ended_on__isnull=True, person__visibility=Visibility.TEAM
+        )
+        .exclude(person_id__in=team_members(team_id))
+        .values_list("organisation_id", "person_id", "influence", "is_decision_maker")
+    )
     for organisation_id, person_id, influence, decides in roles:
         weight = W.influence_weight(influence, decides)
         members[organisation_id][person_id] = max(

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment, Decision, Meeting, Risk
 from rapport.commitments.queries import visible_commitments
 from rapport.core.charts import trend_chart
@@ -422,9 +421,7 @@ def organisation_card(
     )
 
 
-def _members(team_id: int) -> Any:
-    """The team's own people (each member's Person), who are not relationships."""
-    return Member.objects.filter(team_id=team_id, person__isnull=False).values("person_id")
+_members = evidence.team_members
 
 
 def trust_scores(actor: Any) -> QuerySet[TrustScore]:
