@@ -152,6 +152,15 @@ def test_the_set_based_sums_give_the_same_score_as_the_events(history: list[Even
         assert a.count == b.count
 
 
+@given(histories())
+def test_a_score_carries_the_sums_coaching_weighs_actions_against(history: list[Event]) -> None:
+    carried, summed = score(history).sums(), sums(history)
+    for name in W.COMPONENTS:
+        assert carried[name].weight == pytest.approx(summed[name].weight, abs=TOLERANCE)
+        assert carried[name].weighted == pytest.approx(summed[name].weighted, abs=TOLERANCE)
+        assert carried[name].count == summed[name].count
+
+
 # --- One more event moves its component the right way --------------------------------
 
 # (kind, component, +1 if it can only raise the component, -1 if it can only lower it)

@@ -63,6 +63,7 @@ class Component:
     weight: float
     count: int
     contributions: tuple[Contribution, ...] = ()
+    weighted: float = 0.0  # the sum of weight × value behind `value`
 
     @property
     def uncertain(self) -> bool:
@@ -93,6 +94,10 @@ class Score:
 
     def component(self, name: str) -> Component:
         return {W.C: self.c, W.R: self.r, W.I: self.i, W.S: self.s}[name]
+
+    def sums(self) -> dict[str, Sums]:
+        """The sums behind this score (what coaching weighs possible actions against)."""
+        return {c.name: Sums(c.weight, c.weighted, c.count) for c in self.components}
 
     @property
     def weakest(self) -> Component:
@@ -166,6 +171,7 @@ def component_from_sums(name: str, sums: Sums) -> Component:
         prior=W.PRIOR_MEAN[name],
         weight=sums.weight,
         count=sums.count,
+        weighted=sums.weighted,
     )
 
 
@@ -231,6 +237,7 @@ def score(
                 weight=sums[name].weight,
                 count=sums[name].count,
                 contributions=tuple(contributions),
+                weighted=sums[name].weighted,
             )
         )
     return Score(*parts)
@@ -254,12 +261,16 @@ def views(
     events: Iterable[Event], *, now: dt.datetime, half_life_days: float = W.HALF_LIFE_DAYS
 ) -> Views:
     events = list(events)
+    answers = [e for e in events if e.kind in SURVEY_KINDS]
     blended = score(events, now=now, half_life_days=half_life_days)
-    ours = score(events, now=now, half_life_days=half_life_days, exclude=SURVEY_KINDS)
-    # The client's view: their answers alone, recent ones counting more.
-    asked = sums_of(
-        (e for e in events if e.kind in SURVEY_KINDS), now=now, half_life_days=half_life_days
+    # Without survey answers (most relationships) our view is the blended one.
+    ours = (
+        score(events, now=now, half_life_days=half_life_days, exclude=SURVEY_KINDS)
+        if answers
+        else blended
     )
+    # The client's view: their answers alone, recent ones counting more.
+    asked = sums_of(answers, now=now, half_life_days=half_life_days)
     client = {name: client_view(name, asked[name]) for name in COMPONENTS}
     return Views(blended=blended, ours=ours, client=client)
 

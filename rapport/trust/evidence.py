@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
-from rapport.interactions.models import Interaction, Signal
+from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people.models import Fact, Organisation, Person, Role, Visibility
 from rapport.portal.survey import question_text
 from rapport.trust import equation
@@ -137,113 +138,156 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def person_events(person: Person, now: dt.datetime, *, scale: float = 1.0) -> list[Event]:
     """Every event that bears on our trust with `person`, up to `now`."""
-    events: list[Event] = []
+    return people_events([(person, scale)], now)[person.pk]
+
+
+def people_events(
+    people: Sequence[tuple[Person, float]], now: dt.datetime
+) -> dict[int, list[Event]]:
+    """Each person's events, scaled by the weight given with them, read for all of them
+    at once: about a dozen queries whatever the number of people (an organisation's
+    card and refresh read every member)."""
+    out: dict[int, list[Event]] = {person.pk: [] for person, _scale in people}
+    groups: dict[bool, list[tuple[Person, float]]] = defaultdict(list)
+    for person, scale in people:
+        groups[person.visibility == Visibility.PRIVATE].append((person, scale))
+    for private, group in groups.items():
+        _read_events(group, now, Q() if private else Q(visibility=Visibility.TEAM), out)
+    return out
+
+
+def _read_events(
+    people: Sequence[tuple[Person, float]],
+    now: dt.datetime,
+    visible: Q,
+    out: dict[int, list[Event]],
+) -> None:
+    scales = {person.pk: scale for person, scale in people}
+    ids = list(scales)
+    timelines = {pk: reverse("person_detail", args=[pk]) for pk in ids}
 
     def add(
+        person_id: int,
         kind: str,
         at: dt.datetime | None,
         label: str = "",
         url: str = "",
         key: tuple[str, int] = ("", 0),
-        **extra: float,
+        value: float | None = None,
     ) -> None:
         if at is not None and at <= now:
-            events.append(
-                Event(
-                    kind,
-                    at,
-                    scale=scale * extra.get("scale", 1.0),
-                    value=extra.get("value"),
-                    label=label,
-                    url=url,
-                    key=key,
-                )
+            out[person_id].append(
+                Event(kind, at, scale=scales[person_id], value=value, label=label, url=url, key=key)
             )
 
-    visible = _visible(person)
-    timeline = reverse("person_detail", args=[person.pk])
-    contacts = list(
-        Interaction.objects.filter(visible, participations__person=person, occurred_at__lte=now)
-        .exclude(kind=Interaction.Kind.NOTE)
-        .values("id", "occurred_at", "focus", "summary", "kind")
-    )
-    by_id = {row["id"]: row for row in contacts}
-    for row in contacts:
-        for kind in focus_kinds(row["focus"]):
-            add(kind, row["occurred_at"], row["summary"], timeline, ("interaction", row["id"]))
-    signals: dict[int, set[str]] = defaultdict(set)
-    for interaction_id, kind in Signal.objects.filter(interaction_id__in=by_id).values_list(
-        "interaction_id", "kind"
+    # Conversations, read from the participations (indexed by person and time).
+    talks = Participation.objects.filter(
+        person_id__in=ids, occurred_at__lte=now, interaction__in=Interaction.objects.filter(visible)
+    ).exclude(interaction__kind=Interaction.Kind.NOTE)
+    contacts: dict[int, dict[int, tuple[dt.datetime, str]]] = defaultdict(dict)
+    for person_id, interaction_id, at, focus, summary in talks.values_list(
+        "person_id", "interaction_id", "occurred_at", "interaction__focus", "interaction__summary"
     ):
-        signals[interaction_id].add(kind)
-    for interaction_id, kinds in signals.items():
-        row = by_id[interaction_id]
+        contacts[person_id][interaction_id] = (at, summary)
+        for kind in focus_kinds(focus):
+            add(person_id, kind, at, summary, timelines[person_id], ("interaction", interaction_id))
+    # Their moments, joined from the participations so the planner starts from these
+    # people (an IN list of thousands of conversations makes SQLite scan every signal).
+    signals: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for person_id, interaction_id, kind in Signal.objects.filter(
+        interaction__participations__person_id__in=ids
+    ).values_list("interaction__participations__person_id", "interaction_id", "kind"):
+        if interaction_id in contacts[person_id]:
+            signals[person_id, interaction_id].add(kind)
+    for (person_id, interaction_id), kinds in sorted(signals.items()):
+        at, summary = contacts[person_id][interaction_id]
         for kind in sorted(kinds):
             partner = bool(OPENING & (kinds - {kind})) and kind in OPENING
             event_kind = signal_kind(kind, partner)
             if event_kind:
-                add(
-                    event_kind,
-                    row["occurred_at"],
-                    row["summary"],
-                    timeline,
-                    ("interaction", interaction_id),
+                key = ("interaction", interaction_id)
+                add(person_id, event_kind, at, summary, timelines[person_id], key)
+    for person, scale in people:
+        last = max((at for at, _s in contacts[person.pk].values()), default=None)
+        quiet = cadence_event(last, person.contact_cadence_days, now)
+        if quiet is not None:
+            out[person.pk].append(
+                Event(
+                    quiet.kind,
+                    now,
+                    scale=scale * quiet.scale,
+                    label=quiet.label,
+                    url=timelines[person.pk],
+                    key=("cadence", person.pk),
                 )
-    last = max((row["occurred_at"] for row in contacts), default=None)
-    quiet = cadence_event(last, person.contact_cadence_days, now)
-    if quiet is not None:
-        events.append(
-            Event(
-                quiet.kind,
-                now,
-                scale=scale * quiet.scale,
-                label=quiet.label,
-                url=timeline,
-                key=("cadence", person.pk),
             )
-        )
 
-    promises = Commitment.objects.filter(visible, person=person, side="ours")
-    events.extend(_promise_events(promises, now, scale))
+    promises = Commitment.objects.filter(visible, person_id__in=ids, side="ours")
+    for person_id, events in _promise_events(promises, now, scales, "person_id").items():
+        out[person_id].extend(events)
 
-    meetings = Meeting.objects.filter(
-        interaction__in=Interaction.objects.filter(visible, participations__person=person)
-    ).values(
+    held = Interaction.objects.filter(visible, participations__person_id__in=ids)
+    for m in Meeting.objects.filter(interaction__in=held).values(
         "interaction_id",
         "interaction__occurred_at",
         "interaction__summary",
         "agenda_shared_at",
         "materials_sent_at",
-    )
-    for m in meetings:
+        "interaction__participations__person_id",
+    ):
+        person_id = m["interaction__participations__person_id"]
+        if person_id not in scales:
+            continue
         url = reverse("meeting_detail", args=[m["interaction_id"]])
-        held = m["interaction__occurred_at"]
+        at, summary = m["interaction__occurred_at"], m["interaction__summary"]
         key = ("meeting", m["interaction_id"])
-        if m["agenda_shared_at"] and m["agenda_shared_at"] < held:
-            add("agenda_ahead", m["agenda_shared_at"], m["interaction__summary"], url, key)
-        if m["materials_sent_at"] and m["materials_sent_at"] < held:
-            add("materials_ahead", m["materials_sent_at"], m["interaction__summary"], url, key)
-    decisions = Decision.objects.filter(
-        interaction__in=Interaction.objects.filter(visible, participations__person=person),
-        decided_at__isnull=False,
-    ).values("id", "interaction_id", "text", "decided_at", "commitment_id", "no_follow_up")
+        if m["agenda_shared_at"] and m["agenda_shared_at"] < at:
+            add(person_id, "agenda_ahead", m["agenda_shared_at"], summary, url, key)
+        if m["materials_sent_at"] and m["materials_sent_at"] < at:
+            add(person_id, "materials_ahead", m["materials_sent_at"], summary, url, key)
     cut = now - dt.timedelta(days=W.DECISION_GRACE_DAYS)
-    for d in decisions:
+    for d in Decision.objects.filter(interaction__in=held, decided_at__isnull=False).values(
+        "id",
+        "interaction_id",
+        "text",
+        "decided_at",
+        "commitment_id",
+        "no_follow_up",
+        "interaction__participations__person_id",
+    ):
+        person_id = d["interaction__participations__person_id"]
+        if person_id not in scales:
+            continue
         url = reverse("meeting_detail", args=[d["interaction_id"]])
+        key = ("decision", d["id"])
         if d["commitment_id"]:
-            add("decision_followed_up", d["decided_at"], d["text"], url, ("decision", d["id"]))
+            add(person_id, "decision_followed_up", d["decided_at"], d["text"], url, key)
         elif not d["no_follow_up"] and d["decided_at"] is not None and d["decided_at"] <= cut:
-            add("decision_dropped", d["decided_at"], d["text"], url, ("decision", d["id"]))
+            add(person_id, "decision_dropped", d["decided_at"], d["text"], url, key)
 
-    for fact in Fact.objects.filter(person=person).values("id", "category", "value", "created_at"):
-        add("fact_known", fact["created_at"], fact["value"], timeline, ("fact", fact["id"]))
-    events.extend(_shown_events(EvidenceShown.objects.filter(visible, person=person), now, scale))
-    events.extend(_claim_events(Claim.objects.filter(visible, person=person), now, scale))
-    answers = SurveyAnswer.objects.filter(
-        survey__person=person, survey__answered_at__isnull=False
-    ).values("id", "component", "answer", "question", "survey__answered_at")
-    for a in answers:
+    for f in Fact.objects.filter(person_id__in=ids).values(
+        "id", "person_id", "value", "created_at"
+    ):
+        person_id = f["person_id"]
         add(
+            person_id,
+            "fact_known",
+            f["created_at"],
+            f["value"],
+            timelines[person_id],
+            ("fact", f["id"]),
+        )
+    shown = EvidenceShown.objects.filter(visible, person_id__in=ids)
+    for person_id, events in _shown_events(shown, now, scales, "person_id").items():
+        out[person_id].extend(events)
+    claims = Claim.objects.filter(visible, person_id__in=ids)
+    for person_id, events in _claim_events(claims, now, scales, "person_id").items():
+        out[person_id].extend(events)
+    for a in SurveyAnswer.objects.filter(
+        survey__person_id__in=ids, survey__answered_at__isnull=False
+    ).values("id", "component", "answer", "question", "survey__answered_at", "survey__person_id"):
+        add(
+            a["survey__person_id"],
             f"survey_{a['component']}",
             a["survey__answered_at"],
             question_text(a["question"]),
@@ -251,27 +295,28 @@ def person_events(person: Person, now: dt.datetime, *, scale: float = 1.0) -> li
             ("survey", a["id"]),
             value=equation.survey_value(a["component"], a["answer"]),
         )
-    return events
 
 
-def _promise_events(promises: QuerySet[Commitment], now: dt.datetime, scale: float) -> list[Event]:
-    events: list[Event] = []
+def _promise_events(
+    promises: QuerySet[Commitment], now: dt.datetime, scales: Mapping[int, float], by: str
+) -> dict[int, list[Event]]:
+    """Our promises' events per subject (the `by` column: person or organisation)."""
+    events: dict[int, list[Event]] = defaultdict(list)
     rows = list(
-        promises.values("id", "title", "status", "closed_at", "match", "reported_back_at", "due_at")
+        promises.values(
+            "id", by, "title", "status", "closed_at", "match", "reported_back_at", "due_at"
+        )
     )
-    ids = [r["id"] for r in rows]
+    subjects = {r["id"]: r[by] for r in rows}
 
-    def add(
-        kind: str,
-        at: dt.datetime | None,
-        label: str,
-        cid: int,
-        decays_at: dt.datetime | None = None,
-    ) -> None:
+    def add(kind: str, at: dt.datetime | None, label: str, cid: int) -> None:
         if at is not None and at <= now:
             url = reverse("commitment_detail", args=[cid])
-            events.append(
-                Event(kind, at, scale=scale, label=label, url=url, key=("commitment", cid))
+            subject = subjects[cid]
+            events[subject].append(
+                Event(
+                    kind, at, scale=scales[subject], label=label, url=url, key=("commitment", cid)
+                )
             )
 
     for r in rows:
@@ -287,15 +332,17 @@ def _promise_events(promises: QuerySet[Commitment], now: dt.datetime, scale: flo
             add("promise_overdue", r["due_at"], r["title"], r["id"])
         add("reported_back", r["reported_back_at"], r["title"], r["id"])
     titles = {r["id"]: r["title"] for r in rows}
-    for n in Renegotiation.objects.filter(commitment_id__in=ids).values(
+    for n in Renegotiation.objects.filter(commitment_id__in=subjects).values(
         "commitment_id", "at", "told_client_at", "old_due_at"
     ):
         in_time = n["told_client_at"] is not None and n["told_client_at"] < n["old_due_at"]
         add(renegotiation_kind(in_time), n["at"], titles[n["commitment_id"]], n["commitment_id"])
-    for m in Milestone.objects.filter(commitment_id__in=ids).values("commitment_id", "at", "title"):
+    for m in Milestone.objects.filter(commitment_id__in=subjects).values(
+        "commitment_id", "at", "title"
+    ):
         add("milestone", m["at"], m["title"], m["commitment_id"])
     hidden_cut = now - dt.timedelta(days=W.RISK_GRACE_DAYS)
-    for k in Risk.objects.filter(commitment_id__in=ids).values(
+    for k in Risk.objects.filter(commitment_id__in=subjects).values(
         "commitment_id", "title", "raised_at", "disclosed_at", "resolved_at"
     ):
         disclosed = (
@@ -311,18 +358,20 @@ def _promise_events(promises: QuerySet[Commitment], now: dt.datetime, scale: flo
     return events
 
 
-def _shown_events(showings: QuerySet[EvidenceShown], now: dt.datetime, scale: float) -> list[Event]:
-    events = []
+def _shown_events(
+    showings: QuerySet[EvidenceShown], now: dt.datetime, scales: Mapping[int, float], by: str
+) -> dict[int, list[Event]]:
+    events: dict[int, list[Event]] = defaultdict(list)
     for s in showings.values(
-        "id", "shown_at", "was_expired", "was_verified", "evidence_id", "evidence__title"
+        "id", by, "shown_at", "was_expired", "was_verified", "evidence_id", "evidence__title"
     ):
         if s["shown_at"] <= now:
             kind = shown_kind(s["was_expired"], s["was_verified"])
-            events.append(
+            events[s[by]].append(
                 Event(
                     kind,
                     s["shown_at"],
-                    scale=scale,
+                    scale=scales[s[by]],
                     label=s["evidence__title"],
                     url=reverse("evidence_detail", args=[s["evidence_id"]]),
                     key=("shown", s["id"]),
@@ -331,15 +380,17 @@ def _shown_events(showings: QuerySet[EvidenceShown], now: dt.datetime, scale: fl
     return events
 
 
-def _claim_events(claims: QuerySet[Claim], now: dt.datetime, scale: float) -> list[Event]:
-    events = []
-    for c in claims.values("id", "status", "assessed_at", "statement"):
+def _claim_events(
+    claims: QuerySet[Claim], now: dt.datetime, scales: Mapping[int, float], by: str
+) -> dict[int, list[Event]]:
+    events: dict[int, list[Event]] = defaultdict(list)
+    for c in claims.values("id", by, "status", "assessed_at", "statement"):
         if c["status"] in CLAIM_KINDS and c["assessed_at"] is not None and c["assessed_at"] <= now:
-            events.append(
+            events[c[by]].append(
                 Event(
                     CLAIM_KINDS[c["status"]],
                     c["assessed_at"],
-                    scale=scale,
+                    scale=scales[c[by]],
                     label=c["statement"],
                     url=reverse("claim_detail", args=[c["id"]]),
                     key=("claim", c["id"]),
@@ -369,16 +420,23 @@ def organisation_members(organisation: Organisation) -> list[tuple[Person, float
 def organisation_events(organisation: Organisation, now: dt.datetime) -> list[Event]:
     """Its people's events scaled by their influence, and what was done for it directly."""
     events: list[Event] = []
-    for person, weight in organisation_members(organisation):
-        for event in person_events(person, now, scale=weight):
+    members = organisation_members(organisation)
+    per_person = people_events(members, now)
+    for person, _weight in members:
+        for event in per_person[person.pk]:
             label = f"{person.display_name}: {event.label}" if event.label else person.display_name
             events.append(
                 Event(event.kind, event.at, event.scale, event.value, label, event.url, event.key)
             )
     direct = Q(organisation=organisation, person__isnull=True, visibility=Visibility.TEAM)
-    events.extend(_promise_events(Commitment.objects.filter(direct, side="ours"), now, 1.0))
-    events.extend(_shown_events(EvidenceShown.objects.filter(direct), now, 1.0))
-    events.extend(_claim_events(Claim.objects.filter(direct), now, 1.0))
+    itself = {organisation.pk: 1.0}
+    by = "organisation_id"
+    for part in (
+        _promise_events(Commitment.objects.filter(direct, side="ours"), now, itself, by),
+        _shown_events(EvidenceShown.objects.filter(direct), now, itself, by),
+        _claim_events(Claim.objects.filter(direct), now, itself, by),
+    ):
+        events.extend(part.get(organisation.pk, []))
     return events
 
 
@@ -396,10 +454,18 @@ class TeamSums:
     surveys: dict[int, dict[str, Sums]] = field(default_factory=dict)
 
     def person(self, person_id: int) -> dict[str, Sums]:
-        return self.people.setdefault(person_id, {n: Sums() for n in W.COMPONENTS})
+        return _slot(self.people, person_id)
 
     def survey(self, person_id: int) -> dict[str, Sums]:
-        return self.surveys.setdefault(person_id, {n: Sums() for n in W.COMPONENTS})
+        return _slot(self.surveys, person_id)
+
+
+def _slot(table: dict[int, dict[str, Sums]], key: int) -> dict[str, Sums]:
+    # Called once per aggregate row (over a million at size M): look up before building.
+    found = table.get(key)
+    if found is None:
+        found = table[key] = {n: Sums() for n in W.COMPONENTS}
+    return found
 
 
 @dataclass
@@ -693,7 +759,7 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
 
 def _org(out: TeamSums):  # type: ignore[no-untyped-def]
     def target(organisation_id: int) -> dict[str, Sums]:
-        return out.organisations.setdefault(organisation_id, {n: Sums() for n in W.COMPONENTS})
+        return _slot(out.organisations, organisation_id)
 
     return target
 

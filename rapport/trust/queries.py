@@ -24,6 +24,8 @@ from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, TrustSc
 
 TREND_DAYS = 182
 LINES_SHOWN = 5
+# How many of a relationship's newest conversations the card reads for its coaching.
+RECENT_READ = 50
 
 
 @dataclass(frozen=True)
@@ -204,14 +206,22 @@ def _situation(
             reported_back_at__isnull=True,
         ).order_by("-closed_at")[:2]
     ]
-    # The conversations with these people the actor may see, read once by id: SQLite
-    # plans the subquery form against every decision and meeting of the team.
-    talk_ids = set(
-        Participation.objects.filter(person_id__in=ids).values_list("interaction_id", flat=True)
-    )
-    # Filtered and sorted here, so SQLite reads them by primary key rather than walking
-    # the team's whole history by time.
+    # The newest conversations with these people and the next fortnight's, through the
+    # (person, -occurred_at) index of participations, never their whole history: a client
+    # of ten years may have thousands. Read by id and filtered here, so SQLite never
+    # walks the team's history by time.
     team_id = actor.member.team_id
+    horizon = now + dt.timedelta(days=14)
+    mine = Participation.objects.filter(person_id__in=ids)
+    talk_ids = set(
+        mine.filter(occurred_at__lte=now)
+        .order_by("-occurred_at")
+        .values_list("interaction_id", flat=True)[:RECENT_READ]
+    ) | set(
+        mine.filter(occurred_at__gt=now, occurred_at__lte=horizon).values_list(
+            "interaction_id", flat=True
+        )
+    )
     talks = sorted(
         (
             t
@@ -234,8 +244,6 @@ def _situation(
         key=lambda t: (t["occurred_at"], t["pk"]),
         reverse=True,
     )
-    held = [t["pk"] for t in talks if t["occurred_at"] <= now]
-    horizon = now + dt.timedelta(days=14)
     upcoming = [
         t
         for t in reversed(talks)
@@ -256,12 +264,22 @@ def _situation(
         for t in upcoming
         if t["pk"] not in prepared
     ][:2]
+    # Decisions still without a promise, in any conversation with them the actor may see
+    # (few rows: read from the participations' side, visibility checked here).
     decisions = [
         Ref(d.text, d.decided_at, reverse("meeting_detail", args=[d.interaction_id]))
         for d in Decision.objects.filter(
-            interaction_id__in=held, commitment__isnull=True, no_follow_up=False
-        ).order_by("decided_at")[:2]
-    ]
+            interaction_id__in=mine.values("interaction_id"),
+            commitment__isnull=True,
+            no_follow_up=False,
+            decided_at__isnull=False,
+            decided_at__lte=now,
+        )
+        .select_related("interaction")
+        .order_by("decided_at")
+        if d.interaction.team_id == team_id
+        and (d.interaction.visibility == Visibility.TEAM or d.interaction.owner_id == actor.pk)
+    ][:2]
     recent = [t for t in talks if t["occurred_at"] <= now and t["kind"] != Interaction.Kind.NOTE][
         :5
     ]
@@ -281,14 +299,19 @@ def _situation(
         cadence = people[0].contact_cadence_days
         if recent:
             silence = (now - recent[0]["occurred_at"]).days
+    # Through the roles' organisation ids: an OR across the roles join makes SQLite
+    # scan every organisation of the book.
     industries = {
         i.lower()
         for i in Organisation.objects.filter(
-            Q(roles__person_id__in=ids, roles__ended_on__isnull=True)
-            | (Q(pk=organisation.pk) if organisation else Q(pk__in=[]))
+            pk__in=Role.objects.filter(person_id__in=ids, ended_on__isnull=True).values(
+                "organisation_id"
+            )
         ).values_list("industry", flat=True)
         if i
     }
+    if organisation is not None and organisation.industry:
+        industries.add(organisation.industry.lower())
     shown = EvidenceShown.objects.filter(about)
     today = timezone.localdate(now)
     library = Evidence.objects.filter(
@@ -363,7 +386,7 @@ def _card(
 ) -> TrustCard:
     half_life = scoring.half_life()
     views = equation.views(events, now=now, half_life_days=half_life)
-    sums = equation.sums_of(events, now=now, half_life_days=half_life)
+    sums = views.blended.sums()
     situation = _situation(actor, name, people, organisation, now)
     actions = [
         ActionCard(a.code, a.component, texts.action_text(a.code, a.params, name), a.url, a.gain)
