@@ -25,7 +25,7 @@ from rapport.interactions.services import interaction_create
 from rapport.people.models import Fact, Organisation, Person, Visibility
 from rapport.people.services import fact_create, organisation_create, person_create, role_create
 from rapport.portal.survey import QUESTIONS
-from rapport.trust import evidence, scoring
+from rapport.trust import equation, evidence, scoring
 from rapport.trust import weights as W
 from rapport.trust.equation import Score, Views
 from rapport.trust.models import (
@@ -488,6 +488,31 @@ def test_the_full_recompute_agrees_with_each_trust_card(
     assert charlie_ids & set(charlies.people)
     assert not charlie_ids & set(alpha.people)
     assert not {p.pk for p in book.people} & set(charlies.people)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_summing_a_long_history_leaves_every_score_as_it_was(
+    seed: int, alice: Any, bob: Any
+) -> None:
+    """A person's older conversations are read as one summed event per kind; only the
+    explanation changes (one line for them), never the numbers."""
+    build_book(random.Random(seed), alice, bob)
+    summed_some = False
+    for person in Person.objects.filter(team_id=alice.member.team_id):
+        itemised = evidence.person_events(person, NOW, itemised=10_000)
+        summed = evidence.person_events(person, NOW, itemised=1)
+        earlier = [e for e in summed if e.key[0] == "earlier"]
+        summed_some |= bool(earlier)
+        for event in earlier:
+            assert event.count > 0 and "earlier conversation" in event.label
+        assert sum(e.count for e in summed) == len(itemised)
+        half_life = scoring.half_life()
+        assert_same_score(
+            equation.score(summed, now=NOW, half_life_days=half_life),
+            equation.score(itemised, now=NOW, half_life_days=half_life),
+            person.display_name,
+        )
+    assert summed_some, "some history was long enough to be summed"
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ class Event:
     label: str = ""
     url: str = ""
     key: tuple[str, int] = ("", 0)
+    # How many records this event stands for: 1, or more for a summed event (a long
+    # history's older conversations), whose scale then carries their summed weight.
+    count: int = 1
 
 
 @dataclass
@@ -220,7 +223,7 @@ def score(
             continue
         value = event_value(event)
         weighted[rule.component].append((event, weight, value))
-        sums[rule.component].add(weight, value)
+        sums[rule.component].add(weight, value, event.count)
     parts = []
     for name in COMPONENTS:
         total = W.PRIOR_WEIGHT[name] + sums[name].weight
@@ -307,5 +310,6 @@ def sums_of(events: Iterable[Event], *, now: dt.datetime, half_life_days: float)
         if event.at > now:
             continue
         rule = RULES[event.kind]
-        sums[rule.component].add(event_weight(event, now, half_life_days), event_value(event))
+        weight = event_weight(event, now, half_life_days)
+        sums[rule.component].add(weight, event_value(event), event.count)
     return sums

@@ -19,10 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
@@ -136,13 +139,21 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def person_events(person: Person, now: dt.datetime, *, scale: float = 1.0) -> list[Event]:
+# A person's newest conversations are itemised in the explanation; older ones (a client
+# of ten years may have thousands) are read as one summed event per kind, which gives
+# the same score at a fraction of the cost.
+ITEMISED = 200
+
+
+def person_events(
+    person: Person, now: dt.datetime, *, scale: float = 1.0, itemised: int = ITEMISED
+) -> list[Event]:
     """Every event that bears on our trust with `person`, up to `now`."""
-    return people_events([(person, scale)], now)[person.pk]
+    return people_events([(person, scale)], now, itemised=itemised)[person.pk]
 
 
 def people_events(
-    people: Sequence[tuple[Person, float]], now: dt.datetime
+    people: Sequence[tuple[Person, float]], now: dt.datetime, *, itemised: int = ITEMISED
 ) -> dict[int, list[Event]]:
     """Each person's events, scaled by the weight given with them, read for all of them
     at once: about a dozen queries whatever the number of people (an organisation's
@@ -152,16 +163,20 @@ def people_events(
     for person, scale in people:
         groups[person.visibility == Visibility.PRIVATE].append((person, scale))
     for private, group in groups.items():
-        _read_events(group, now, Q() if private else Q(visibility=Visibility.TEAM), out)
+        _read_events(group, now, private, itemised, out)
     return out
 
 
 def _read_events(
     people: Sequence[tuple[Person, float]],
     now: dt.datetime,
-    visible: Q,
+    private: bool,
+    itemised: int,
     out: dict[int, list[Event]],
 ) -> None:
+    """Read the events of people of one visibility: a private person's records all
+    count (only the owner sees that person), a shared person's shared records only."""
+    visible = Q() if private else Q(visibility=Visibility.TEAM)
     scales = {person.pk: scale for person, scale in people}
     ids = list(scales)
     timelines = {pk: reverse("person_detail", args=[pk]) for pk in ids}
@@ -180,36 +195,9 @@ def _read_events(
                 Event(kind, at, scale=scales[person_id], value=value, label=label, url=url, key=key)
             )
 
-    # Conversations, read from the participations (indexed by person and time).
-    talks = Participation.objects.filter(
-        person_id__in=ids, occurred_at__lte=now, interaction__in=Interaction.objects.filter(visible)
-    ).exclude(interaction__kind=Interaction.Kind.NOTE)
-    contacts: dict[int, dict[int, tuple[dt.datetime, str]]] = defaultdict(dict)
-    for person_id, interaction_id, at, focus, summary in talks.values_list(
-        "person_id", "interaction_id", "occurred_at", "interaction__focus", "interaction__summary"
-    ):
-        contacts[person_id][interaction_id] = (at, summary)
-        for kind in focus_kinds(focus):
-            add(person_id, kind, at, summary, timelines[person_id], ("interaction", interaction_id))
-    # Their moments, joined from the participations so the planner starts from these
-    # people (an IN list of thousands of conversations makes SQLite scan every signal).
-    signals: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for person_id, interaction_id, kind in Signal.objects.filter(
-        interaction__participations__person_id__in=ids
-    ).values_list("interaction__participations__person_id", "interaction_id", "kind"):
-        if interaction_id in contacts[person_id]:
-            signals[person_id, interaction_id].add(kind)
-    for (person_id, interaction_id), kinds in sorted(signals.items()):
-        at, summary = contacts[person_id][interaction_id]
-        for kind in sorted(kinds):
-            partner = bool(OPENING & (kinds - {kind})) and kind in OPENING
-            event_kind = signal_kind(kind, partner)
-            if event_kind:
-                key = ("interaction", interaction_id)
-                add(person_id, event_kind, at, summary, timelines[person_id], key)
+    last = _conversation_events(people, now, private, timelines, itemised, out)
     for person, scale in people:
-        last = max((at for at, _s in contacts[person.pk].values()), default=None)
-        quiet = cadence_event(last, person.contact_cadence_days, now)
+        quiet = cadence_event(last.get(person.pk), person.contact_cadence_days, now)
         if quiet is not None:
             out[person.pk].append(
                 Event(
@@ -295,6 +283,137 @@ def _read_events(
             ("survey", a["id"]),
             value=equation.survey_value(a["component"], a["answer"]),
         )
+
+
+def _conversation_events(
+    people: Sequence[tuple[Person, float]],
+    now: dt.datetime,
+    private: bool,
+    timelines: Mapping[int, str],
+    itemised: int,
+    out: dict[int, list[Event]],
+) -> dict[int, dt.datetime]:
+    """Conversations and their moments: each of a person's newest `itemised`
+    conversations as events, the older ones summed per kind. Returns when each person
+    was last spoken to."""
+    scales = {person.pk: scale for person, scale in people}
+    ids = list(scales)
+    mine = Participation.objects.filter(person_id__in=ids, occurred_at__lte=now)
+    # Where each long history is cut: the time of its newest conversation not itemised.
+    cut: dict[int, dt.datetime] = {}
+    for person_id, count in (
+        mine.values("person_id").annotate(n=Count("id")).values_list("person_id", "n")
+    ):
+        if count > itemised:
+            cut[person_id] = (
+                mine.filter(person_id=person_id)
+                .order_by("-occurred_at")
+                .values_list("occurred_at", flat=True)[itemised]
+            )
+    recent = Q(person_id__in=[pk for pk in ids if pk not in cut])
+    for person_id, when in cut.items():
+        recent |= Q(person_id=person_id, occurred_at__gt=when)
+    # (A join, not `interaction__in=<subquery>`: SQLite would build the subquery over the
+    # whole team's history first.)
+    shown = Q() if private else Q(interaction__visibility=Visibility.TEAM)
+    talks = mine.filter(recent, shown).exclude(interaction__kind=Interaction.Kind.NOTE)
+    contacts: dict[int, dict[int, tuple[dt.datetime, str]]] = defaultdict(dict)
+    last: dict[int, dt.datetime] = {}
+
+    def event(person_id: int, kind: str, at: dt.datetime, label: str, key: tuple[str, int]) -> None:
+        scale = scales[person_id]
+        out[person_id].append(Event(kind, at, scale, None, label, timelines[person_id], key))
+
+    for person_id, interaction_id, at, focus, summary in talks.values_list(
+        "person_id", "interaction_id", "occurred_at", "interaction__focus", "interaction__summary"
+    ):
+        contacts[person_id][interaction_id] = (at, summary)
+        if person_id not in last or at > last[person_id]:
+            last[person_id] = at
+        for kind in focus_kinds(focus):
+            event(person_id, kind, at, summary, ("interaction", interaction_id))
+
+    # Older conversations, summed per kind (one aggregate per long history).
+    q = _Sql(now, half_life_days())
+    decay, dp = q.decay("pa.occurred_at")
+    shared = "" if private else "AND x.visibility = 'team'"
+    older: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    for person_id, when in cut.items():
+        cut_db = connection.ops.adapt_datetimefield_value(when) if q.sqlite else when
+        for focus, decayed, count, latest in q.rows(
+            f"""SELECT x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+                FROM interactions_participation pa
+                JOIN interactions_interaction x ON x.id = pa.interaction_id
+                WHERE pa.person_id = %s AND pa.occurred_at <= %s AND x.kind <> 'note' {shared}
+                GROUP BY x.focus""",
+            [*dp, person_id, cut_db],
+        ):
+            latest = _as_datetime(latest)
+            last[person_id] = max(last.get(person_id, latest), latest)
+            for kind in focus_kinds(focus):
+                older[person_id][kind][0] += decayed
+                older[person_id][kind][1] += int(count)
+
+    # Their moments, joined from the participations so the planner starts from these
+    # people (an IN list of thousands of conversations makes SQLite scan every signal).
+    moments: dict[tuple[int, int], set[str]] = defaultdict(set)
+    held_at: dict[tuple[int, int], dt.datetime] = {}
+    signals = Signal.objects.filter(
+        ~Q(interaction__kind=Interaction.Kind.NOTE),
+        Q() if private else Q(interaction__visibility=Visibility.TEAM),
+        interaction__participations__person_id__in=ids,
+        interaction__participations__occurred_at__lte=now,
+    )
+    for person_id, interaction_id, at, kind in signals.values_list(
+        "interaction__participations__person_id",
+        "interaction_id",
+        "interaction__participations__occurred_at",
+        "kind",
+    ):
+        moments[person_id, interaction_id].add(kind)
+        held_at[person_id, interaction_id] = at
+    half_life = half_life_days()
+    for (person_id, interaction_id), kinds in sorted(moments.items()):
+        itemise = interaction_id in contacts[person_id]
+        for kind in sorted(kinds):
+            partner = bool(OPENING & (kinds - {kind})) and kind in OPENING
+            event_kind = signal_kind(kind, partner)
+            if not event_kind:
+                continue
+            if itemise:
+                at, summary = contacts[person_id][interaction_id]
+                event(person_id, event_kind, at, summary, ("interaction", interaction_id))
+            else:
+                age = (now - held_at[person_id, interaction_id]).total_seconds() / 86400.0
+                older[person_id][event_kind][0] += equation.decay(age, half_life)
+                older[person_id][event_kind][1] += 1
+
+    for person_id, summed in older.items():
+        before = formats.date_format(timezone.localtime(cut[person_id]), "DATE_FORMAT")
+        for kind, (decayed, count) in sorted(summed.items()):
+            rule = W.RULES[kind]
+            label = ngettext(
+                "%(count)d earlier conversation, up to %(date)s",
+                "%(count)d earlier conversations, up to %(date)s",
+                count,
+            ) % {"count": count, "date": before}
+            out[person_id].append(
+                Event(
+                    kind,
+                    now,
+                    scales[person_id] * (decayed if rule.decays else count),
+                    None,
+                    label,
+                    timelines[person_id],
+                    ("earlier", person_id),
+                    count=int(count),
+                )
+            )
+    return last
+
+
+def half_life_days() -> float:
+    return float(settings.RAPPORT_TRUST_HALF_LIFE_DAYS)
 
 
 def _promise_events(

@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -19,9 +18,7 @@ from rapport.trust import weights as W
 from rapport.trust.equation import Score, Sums, Views
 from rapport.trust.models import TrustScore, TrustSnapshot
 
-
-def half_life() -> float:
-    return float(settings.RAPPORT_TRUST_HALF_LIFE_DAYS)
+half_life = evidence.half_life_days
 
 
 def person_views(person: Person, now: dt.datetime | None = None) -> Views:
