@@ -51,8 +51,14 @@ def test_a_logged_interaction_queues_one_refresh_that_the_worker_runs(
     assert score.s < 5.5, "a conversation on their agenda, summarised first, lowers S"
     assert score.i > 5.0
     assert TrustSnapshot.objects.filter(person=wang, day=timezone.localdate()).exists()
-    # Wang is Huawei's decision maker: the organisation is refreshed with him.
-    assert TrustScore.objects.filter(organisation=book["huawei"]).exists()
+    # Wang is Huawei's decision maker: the organisation follows in a task of its own.
+    huawei = TrustScore.objects.get(organisation=book["huawei"])
+    assert huawei.computed_at >= score.computed_at
+    assert DBTaskResult.objects.filter(
+        task_path__endswith="refresh_trust",
+        status="SUCCESSFUL",
+        args_kwargs__kwargs__organisation_ids=[book["huawei"].pk],
+    ).exists()
     assert not _refresh_tasks().exists()
 
 

@@ -214,8 +214,12 @@ def _read_events(
     for person_id, events in _promise_events(promises, now, scales, "person_id").items():
         out[person_id].extend(events)
 
-    held = Interaction.objects.filter(visible, participations__person_id__in=ids)
-    for m in Meeting.objects.filter(interaction__in=held).values(
+    # Meetings and decisions in their conversations, joined from the participations
+    # (one join: the person's column and the filter name the same participation).
+    held = Q(interaction__participations__person_id__in=ids)
+    if not private:
+        held &= Q(interaction__visibility=Visibility.TEAM)
+    for m in Meeting.objects.filter(held).values(
         "interaction_id",
         "interaction__occurred_at",
         "interaction__summary",
@@ -234,7 +238,7 @@ def _read_events(
         if m["materials_sent_at"] and m["materials_sent_at"] < at:
             add(person_id, "materials_ahead", m["materials_sent_at"], summary, url, key)
     cut = now - dt.timedelta(days=W.DECISION_GRACE_DAYS)
-    for d in Decision.objects.filter(interaction__in=held, decided_at__isnull=False).values(
+    for d in Decision.objects.filter(held, decided_at__isnull=False).values(
         "id",
         "interaction_id",
         "text",

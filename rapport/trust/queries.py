@@ -175,17 +175,23 @@ def _situation(
     about = Q(person_id__in=ids)
     if organisation is not None:
         about |= Q(organisation=organisation)
-    promises = visible_commitments(actor).filter(about, side="ours")
-    open_ = promises.filter(status=Commitment.Status.OPEN)
-    overdue = [
-        _ref_commitment(c, c.due_on) for c in open_.filter(due_at__lt=now).order_by("due_at")[:3]
-    ]
-    due_soon = [
-        _ref_commitment(c, c.due_on)
-        for c in open_.filter(due_at__gte=now, due_at__lt=now + dt.timedelta(days=7)).order_by(
-            "due_at"
-        )[:2]
-    ]
+    # Our open promises and the kept ones not yet reported back, in one read, sorted
+    # into what coaching needs here (few rows: closed promises drop out once reported).
+    kept = [Commitment.Status.KEPT, Commitment.Status.KEPT_LATE]
+    promises = list(
+        visible_commitments(actor)
+        .filter(about, side="ours")
+        .filter(
+            Q(status=Commitment.Status.OPEN) | Q(status__in=kept, reported_back_at__isnull=True)
+        )
+        .only("pk", "title", "status", "due_at", "due_on", "closed_at")
+    )
+    open_ = sorted(
+        (c for c in promises if c.status == Commitment.Status.OPEN), key=lambda c: c.due_at
+    )
+    overdue = [_ref_commitment(c, c.due_on) for c in open_ if c.due_at < now][:3]
+    soon = now + dt.timedelta(days=7)
+    due_soon = [_ref_commitment(c, c.due_on) for c in open_ if now <= c.due_at < soon][:2]
     hidden = [
         Ref(
             r.title,
@@ -194,17 +200,20 @@ def _situation(
             r.commitment.title,
         )
         for r in Risk.objects.filter(
-            commitment__in=open_, disclosed_at__isnull=True, resolved_at__isnull=True
+            commitment_id__in=[c.pk for c in open_],
+            disclosed_at__isnull=True,
+            resolved_at__isnull=True,
         )
         .select_related("commitment")
         .order_by("raised_at")[:3]
     ]
     unreported = [
         _ref_commitment(c)
-        for c in promises.filter(
-            status__in=[Commitment.Status.KEPT, Commitment.Status.KEPT_LATE],
-            reported_back_at__isnull=True,
-        ).order_by("-closed_at")[:2]
+        for c in sorted(
+            (c for c in promises if c.status in kept),
+            key=lambda c: c.closed_at or now,
+            reverse=True,
+        )[:2]
     ]
     # The newest conversations with these people and the next fortnight's, through the
     # (person, -occurred_at) index of participations, never their whole history: a client

@@ -177,9 +177,11 @@ def trust_refresh(
     person_ids: Iterable[int] = (),
     organisation_ids: Iterable[int] = (),
     now: dt.datetime | None = None,
+    their_organisations: bool = True,
 ) -> int:
-    """Recompute a few relationships after a write: the people named, and every
-    organisation they hold a current role in. Returns how many were stored."""
+    """Recompute a few relationships after a write: the people and organisations named,
+    and (unless told not to) every organisation the people hold a current role in.
+    Returns how many were stored."""
     now = now or timezone.now()
     # Members' own people are not relationships (see evidence.team_members).
     people = list(
@@ -188,11 +190,8 @@ def trust_refresh(
         )
     )
     organisation_set = set(organisation_ids)
-    organisation_set |= set(
-        Role.objects.filter(person__in=people, ended_on__isnull=True).values_list(
-            "organisation_id", flat=True
-        )
-    )
+    if their_organisations:
+        organisation_set |= organisations_of(p.pk for p in people)
     organisations = list(Organisation.objects.filter(pk__in=organisation_set))
     by_team: dict[int, tuple[dict[int, Row], dict[int, Row]]] = {}
     for person in people:
@@ -205,6 +204,15 @@ def trust_refresh(
         _store(team_id, person_rows, subject="person", now=now, day=_today(now))
         _store(team_id, organisation_rows, subject="organisation", now=now, day=_today(now))
     return len(people) + len(organisations)
+
+
+def organisations_of(person_ids: Iterable[int]) -> set[int]:
+    """The organisations these people hold a current role in."""
+    return set(
+        Role.objects.filter(person_id__in=list(person_ids), ended_on__isnull=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
 
 
 def _rows_from_sums(
