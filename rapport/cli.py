@@ -79,8 +79,10 @@ def _start_worker() -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     from rapport.core.tasks import agenda_emails_schedule
+    from rapport.trust.tasks import trust_nightly_schedule
 
     agenda_emails_schedule()
+    trust_nightly_schedule()
     worker = Worker(
         queue_names=["default"],
         interval=1.0,
@@ -550,6 +552,247 @@ def _print_card(card: Any, subject: Any, time_zone: str) -> None:
         console.print(f"  {number}. {escape(f'[{a.component}]')} {escape(a.text)}")
 
 
+IMPORT_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".csv": "csv"}
+NOT_YET_FORMATS = {"mbox", "eml", "ics"}
+
+
+def _import_user(user: str | None, team: str | None) -> Any:
+    """Who imports: --user (who must be in --team, if given), else the only member of
+    --team, else the only user."""
+    from django.contrib.auth import get_user_model
+
+    if user is not None:
+        found = _user_named(user)
+        if team is not None and found.member.team.name != team:
+            _fail(f"{user} is not in team {team!r}")
+        return found
+    members = get_user_model().objects.select_related("member__team").filter(member__isnull=False)
+    if team is not None:
+        members = members.filter(member__team__name=team)
+    found = list(members[:2])
+    if len(found) != 1:
+        if found:
+            _fail("say who imports with --user NAME: the people become theirs")
+        _fail(f"no team {team!r} with members" if team else "no users yet: rapport user add")
+    return found[0]
+
+
+def _count_records(path: Any, kind: str) -> int | None:
+    """About how many records the file holds, for the progress bar (None if unknown)."""
+    boundary = b"begin:vcard" if kind == "vcard" else b"\n"
+    count = 0
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(2)
+            if head in (b"\xff\xfe", b"\xfe\xff"):
+                return None  # UTF-16: not worth decoding twice
+            stream.seek(0)
+            tail = b""  # shorter than the boundary, so nothing in it is counted twice
+            while chunk := stream.read(1 << 20):
+                text = tail + chunk.lower()
+                count += text.count(boundary)
+                tail = text[-len(boundary) + 1 :]
+    except OSError:
+        return None
+    return count if kind == "vcard" else max(count - 1, 0)
+
+
+def _parse_mapping(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        column, equals, target = item.rpartition("=")
+        if not equals or not column.strip() or not target.strip():
+            _fail(f"--map takes COLUMN=FIELD, e.g. --map 'Mobile=phone:mobile', not {item!r}")
+        mapping[column.strip()] = target.strip()
+    return mapping
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="The file: .vcf/.vcard (vCard) or .csv")],
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", help="vcard or csv (default: from the file's extension)"),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Say what would be created, updated and skipped; save nothing"
+        ),
+    ] = False,
+    skip_bad: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad",
+            help="Import the good records and report the bad (default: a bad record stops "
+            "the import and nothing is saved)",
+        ),
+    ] = False,
+    team: Annotated[str | None, typer.Option(help="Team to import into")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Whose contacts they become (default: the only user)")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="For a CSV that is not a Google, Outlook or LinkedIn export: COLUMN=FIELD, "
+            "repeatable (fields: display_name, given_name, family_name, email, phone:mobile, "
+            "organisation, title, birthday, note, categories, ignore, ...)",
+        ),
+    ] = None,
+    private: Annotated[
+        bool, typer.Option("--private", help="New people are private to the user")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON, one entry per record")
+    ] = False,
+) -> None:
+    """Import contacts from a vCard file (Apple, Google, Outlook, Android, Monica) or a
+    CSV (Google Contacts, Outlook, LinkedIn connections, or any CSV with --map). A
+    contact already in the book (same contact id as an earlier import, same email, same
+    phone) gets what it lacks; nothing there is overwritten. Exit status 1 when records
+    were skipped or the import stopped.
+
+    Example: rapport import contacts.vcf --user alice --dry-run
+    """
+    import pathlib
+
+    from rich.markup import escape
+
+    kind = (file_format or "").lower() or IMPORT_FORMATS.get(pathlib.Path(file).suffix.lower())
+    suffix = pathlib.Path(file).suffix.lower().lstrip(".")
+    if kind in NOT_YET_FORMATS or (kind is None and suffix in NOT_YET_FORMATS):
+        err.print(
+            f"[red]error:[/red] importing {kind or suffix} files is not supported yet; "
+            "Rapport imports vCard (.vcf) and CSV contacts"
+        )
+        raise typer.Exit(code=2)
+    if kind not in ("vcard", "csv"):
+        err.print(
+            "[red]error:[/red] "
+            + (
+                f"--format must be vcard or csv, not {escape(repr(file_format))}"
+                if file_format
+                else f"cannot tell the format of {escape(file)}: say --format vcard or csv"
+            )
+        )
+        raise typer.Exit(code=2)
+    if mapping and kind != "csv":
+        err.print("[red]error:[/red] --map is for CSV files")
+        raise typer.Exit(code=2)
+    if not pathlib.Path(file).is_file():
+        _fail(f"no file {escape(file)}")
+    _setup()
+    from rapport.transfer.contacts_csv import MAPPABLE_FIELDS, MappingError, open_contacts_csv
+    from rapport.transfer.records import ParseError
+    from rapport.transfer.services import ImportAborted, import_contacts
+    from rapport.transfer.vcard import read_vcards
+
+    actor = _import_user(user, team)
+    name = pathlib.Path(file).name
+    records: Any
+    if kind == "vcard":
+        records = read_vcards(file)
+    else:
+        try:
+            records = open_contacts_csv(file, mapping=_parse_mapping(mapping or []))
+        except MappingError as exc:
+            hint = ""
+            if exc.columns:
+                hint = (
+                    f"\nIts columns: {', '.join(exc.columns)}"
+                    f"\nMap them with --map COLUMN=FIELD; fields: {', '.join(MAPPABLE_FIELDS)}"
+                )
+            _fail(escape(str(exc) + hint))
+            return
+        except ParseError as exc:
+            _fail(escape(str(exc)))
+            return
+    total = _count_records(file, kind)
+    try:
+        # With --json the bar goes to stderr, leaving stdout to the JSON.
+        with Progress(*_progress().columns, console=err if as_json else console) as bar:
+            task = bar.add_task("dry run" if dry_run else "importing", total=total)
+            report = import_contacts(
+                actor,
+                records,
+                dry_run=dry_run,
+                on_error="skip" if skip_bad else "abort",
+                source_name=name,
+                progress=lambda n: bar.advance(task, n),
+                visibility="private" if private else "team",
+                record_unit="card" if kind == "vcard" else "row",
+            )
+            bar.update(task, total=report.total, completed=report.total)
+    except ImportAborted as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
+        err.print(
+            "The import stopped and nothing was saved. Fix the file, or import the good "
+            "records and get a report of the bad ones with --skip-bad."
+        )
+        raise typer.Exit(code=1) from None
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_import(report)
+    if report.skipped:
+        raise typer.Exit(code=1)
+
+
+IMPORT_LINES_SHOWN = 200
+
+
+def _print_import(report: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = f"Dry run of {report.source}" if report.dry_run else f"Imported {report.source}"
+    console.print(f"[bold]{escape(title)}[/bold]", soft_wrap=True)
+    table = Table()
+    table.add_column("Records" if not report.dry_run else "Records that would be")
+    table.add_column("", justify="right")
+    for label, count in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("unchanged", report.unchanged),
+        ("skipped", report.skipped),
+    ):
+        table.add_row(label, str(count))
+    table.add_row("new organisations", str(report.organisations_created))
+    table.add_row("warnings", str(report.warnings))
+    console.print(table)
+
+    def show(lines: list[str], heading: str) -> None:
+        if not lines:
+            return
+        console.print(f"[bold]{heading}[/bold]")
+        for line in lines[:IMPORT_LINES_SHOWN]:
+            console.print(f"  {escape(line)}", soft_wrap=True, highlight=False)
+        if len(lines) > IMPORT_LINES_SHOWN:
+            console.print(f"  … {len(lines) - IMPORT_LINES_SHOWN} more (see --json)")
+
+    if report.dry_run:
+        show(list(report.lines("created")), "Would create")
+        show(list(report.lines("updated")), "Would update")
+    else:
+        show(list(report.lines("updated")), "Updated")
+    show(list(report.lines("skipped")), "Skipped")
+    show(
+        [
+            # A warning that names its own line needs only the record's number.
+            f"{o.where.split(',')[0] if w.startswith('line ') else o.where}: {w}"
+            for o in report.outcomes
+            for w in o.warnings
+        ],
+        "Warnings (the rest of the record was kept)",
+    )
+    if report.dry_run:
+        console.print("Dry run: nothing was saved.")
+
+
 @app.command()
 def worker(
     once: Annotated[
@@ -565,10 +808,13 @@ def worker(
     from django.core.management import call_command
 
     from rapport.core.tasks import agenda_emails_schedule
+    from rapport.trust.tasks import trust_nightly_schedule
 
     _migrate()
     queued = agenda_emails_schedule()
     console.print(f"Morning agenda emails queued for {queued} member(s).")
+    teams = trust_nightly_schedule()
+    console.print(f"Nightly trust recompute queued for {teams} team(s).")
     call_command("db_worker", batch=once, verbosity=1)
 
 

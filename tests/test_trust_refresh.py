@@ -4,17 +4,21 @@ the real database worker, storing the score and today's snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rapport.commitments.services import commitment_close, commitment_create
 from rapport.interactions.services import interaction_create
 from rapport.people.services import fact_create
 from rapport.trust.models import TrustScore, TrustSnapshot
+from rapport.trust.tasks import NIGHTLY_AT, next_night, trust_nightly_schedule
 
 
 def _refresh_tasks():
@@ -90,3 +94,55 @@ def test_many_writes_in_one_transaction_queue_one_task_and_a_rollback_queues_non
 
     _run_worker()
     assert TrustScore.objects.get(person=wang).r > 5.0, "the kept promise counts"
+
+
+# The nightly recompute: time alone moves trust, and every day gets its snapshot.
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.just(dt.UTC),
+    )
+)
+def test_the_next_night_is_the_first_ten_past_midnight_after_now(now: dt.datetime) -> None:
+    at = next_night(now)
+    assert now < at <= now + dt.timedelta(days=1)
+    assert timezone.localtime(at).time() == NIGHTLY_AT
+
+
+def _nightly(team_id: int) -> Any:
+    return DBTaskResult.objects.filter(
+        task_path__endswith="recompute_trust_nightly",
+        status="READY",
+        args_kwargs__kwargs__team_id=team_id,
+    )
+
+
+def test_every_team_has_one_nightly_recompute_queued_and_each_queues_the_next(
+    transactional_db, book, alice, charlie
+):
+    _run_worker()
+    now = timezone.now()
+    assert trust_nightly_schedule(now=now) == 2
+    assert trust_nightly_schedule(now=now) == 2  # repairing twice queues nothing more
+    mine = _nightly(alice.member.team_id).get()
+    assert mine.run_after == next_night(now)
+    assert _nightly(charlie.member.team_id).count() == 1
+
+    TrustScore.objects.all().delete()
+    TrustSnapshot.objects.all().delete()
+    # The worker runs it when its night comes (here: made due now).
+    DBTaskResult.objects.filter(pk=mine.pk).update(run_after=now - dt.timedelta(minutes=1))
+    _run_worker()
+
+    done = DBTaskResult.objects.get(pk=mine.pk)
+    assert done.status == "SUCCESSFUL"
+    assert done.return_value["people"] > 0
+    assert TrustScore.objects.filter(person=book["wang"]).exists()
+    assert TrustSnapshot.objects.filter(person=book["wang"], day=timezone.localdate()).exists()
+    # The chain goes on: tomorrow night's is queued, and only one.
+    following = _nightly(alice.member.team_id).get()
+    assert following.run_after == next_night(timezone.now())
+    assert not TrustScore.objects.filter(team_id=charlie.member.team_id).exists()

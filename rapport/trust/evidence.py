@@ -305,15 +305,25 @@ def _conversation_events(
     mine = Participation.objects.filter(person_id__in=ids, occurred_at__lte=now)
     # Where each long history is cut: the time of its newest conversation not itemised.
     cut: dict[int, dt.datetime] = {}
-    for person_id, count in (
-        mine.values("person_id").annotate(n=Count("id")).values_list("person_id", "n")
-    ):
-        if count > itemised:
-            cut[person_id] = (
-                mine.filter(person_id=person_id)
-                .order_by("-occurred_at")
-                .values_list("occurred_at", flat=True)[itemised]
-            )
+    if len(ids) == 1:
+        # One person (a card): one index read tells whether the history is that long.
+        beyond = list(
+            mine.order_by("-occurred_at").values_list("occurred_at", flat=True)[
+                itemised : itemised + 1
+            ]
+        )
+        if beyond:
+            cut[ids[0]] = beyond[0]
+    else:
+        for person_id, count in (
+            mine.values("person_id").annotate(n=Count("id")).values_list("person_id", "n")
+        ):
+            if count > itemised:
+                cut[person_id] = (
+                    mine.filter(person_id=person_id)
+                    .order_by("-occurred_at")
+                    .values_list("occurred_at", flat=True)[itemised]
+                )
     recent = Q(person_id__in=[pk for pk in ids if pk not in cut])
     for person_id, when in cut.items():
         recent |= Q(person_id=person_id, occurred_at__gt=when)
@@ -431,6 +441,8 @@ def _promise_events(
         )
     )
     subjects = {r["id"]: r[by] for r in rows}
+    if not subjects:
+        return events
 
     def add(kind: str, at: dt.datetime | None, label: str, cid: int) -> None:
         if at is not None and at <= now:

@@ -24,7 +24,8 @@ from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, TrustSc
 
 TREND_DAYS = 182
 LINES_SHOWN = 5
-# How many of a relationship's newest conversations the card reads for its coaching.
+# How many of a relationship's newest conversations (up to a fortnight ahead) the card
+# reads for its coaching.
 RECENT_READ = 50
 
 
@@ -223,13 +224,9 @@ def _situation(
     horizon = now + dt.timedelta(days=14)
     mine = Participation.objects.filter(person_id__in=ids)
     talk_ids = set(
-        mine.filter(occurred_at__lte=now)
+        mine.filter(occurred_at__lte=horizon)
         .order_by("-occurred_at")
         .values_list("interaction_id", flat=True)[:RECENT_READ]
-    ) | set(
-        mine.filter(occurred_at__gt=now, occurred_at__lte=horizon).values_list(
-            "interaction_id", flat=True
-        )
     )
     talks = sorted(
         (

@@ -1,10 +1,22 @@
-"""Background work of the trust engine: refresh the relationships a write touched."""
+"""Background work of the trust engine: refresh the relationships a write touched, and
+recompute every team each night, so that time alone (evidence fading, a silence growing
+past the wanted cadence, a promise falling overdue) moves the scores and each day has
+its snapshot for the trend."""
 
 from __future__ import annotations
 
-from django_tasks import task
+import datetime as dt
+from typing import Any
 
+from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from rapport.accounts.models import Team
 from rapport.trust import scoring
+
+# Just after midnight (server time, the snapshots' day), when nobody is working.
+NIGHTLY_AT = dt.time(0, 10)
 
 
 @task()
@@ -20,3 +32,45 @@ def refresh_trust(person_ids: list[int], organisation_ids: list[int]) -> int:
     if follow:
         refresh_trust.enqueue(person_ids=[], organisation_ids=sorted(follow))
     return stored
+
+
+def next_night(now: dt.datetime) -> dt.datetime:
+    """The next NIGHTLY_AT (server time) strictly after `now`."""
+    zone = timezone.get_default_timezone()
+    local = timezone.localtime(now, zone)
+    at = dt.datetime.combine(local.date(), NIGHTLY_AT, tzinfo=zone)
+    return at if at > local else at + dt.timedelta(days=1)
+
+
+def _pending(team_id: int) -> Any:
+    return DBTaskResult.objects.filter(
+        task_path=recompute_trust_nightly.module_path,
+        status="READY",
+        args_kwargs__kwargs__team_id=team_id,
+    )
+
+
+def trust_nightly_schedule(*, now: dt.datetime | None = None) -> int:
+    """Make sure every team has its next nightly recompute queued (exactly one); run
+    when the worker starts. Returns how many teams are scheduled."""
+    now = now or timezone.now()
+    run_at = next_night(now)
+    teams = list(Team.objects.values_list("pk", flat=True))
+    for team_id in teams:
+        pending = _pending(team_id)
+        if pending.filter(run_after=run_at).count() == 1:
+            continue
+        pending.delete()
+        recompute_trust_nightly.using(run_after=run_at).enqueue(team_id=team_id)
+    return len(teams)
+
+
+@task()
+def recompute_trust_nightly(team_id: int) -> dict[str, Any]:
+    """Recompute one team's relationships from their evidence as of now, then queue
+    the next night's."""
+    if not Team.objects.filter(pk=team_id).exists():
+        return {"team": team_id, "recomputed": False}
+    people, organisations = scoring.trust_recompute_team(team_id)
+    recompute_trust_nightly.using(run_after=next_night(timezone.now())).enqueue(team_id=team_id)
+    return {"team": team_id, "people": people, "organisations": organisations}
