@@ -552,10 +552,16 @@ def organisation_members(organisation: Organisation) -> list[tuple[Person, float
     return [(p, weights[p.pk]) for p in people]
 
 
-def organisation_events(organisation: Organisation, now: dt.datetime) -> list[Event]:
-    """Its people's events scaled by their influence, and what was done for it directly."""
+def organisation_events(
+    organisation: Organisation,
+    now: dt.datetime,
+    members: Sequence[tuple[Person, float]] | None = None,
+) -> list[Event]:
+    """Its people's events scaled by their influence, and what was done for it directly.
+    (`members`: organisation_members, when the caller has read them already.)"""
     events: list[Event] = []
-    members = organisation_members(organisation)
+    if members is None:
+        members = organisation_members(organisation)
     per_person = people_events(members, now)
     for person, _weight in members:
         for event in per_person[person.pk]:

@@ -432,16 +432,14 @@ def organisation_card(
 ) -> TrustCard:
     """An organisation's card: its shared people pooled by influence."""
     now = now or timezone.now()
-    members = [p for p, _w in evidence.organisation_members(organisation)]
-    # Coaching looks at the people who weigh most: decision makers first.
-    key = Role.objects.filter(
-        organisation=organisation, ended_on__isnull=True, person__in=members
-    ).order_by("-is_decision_maker", "-influence", "person_id")
-    leaders = list(Person.objects.filter(pk__in=list(key.values_list("person_id", flat=True)[:5])))
+    members = evidence.organisation_members(organisation)
+    # Coaching looks at the people who weigh most: decision makers first, then by
+    # influence (their weight orders them so).
+    leaders = [p for p, _w in sorted(members, key=lambda m: (-m[1], m[0].pk))[:5]]
     return _card(
         actor,
         organisation.name,
-        evidence.organisation_events(organisation, now),
+        evidence.organisation_events(organisation, now, members),
         leaders,
         organisation,
         TrustSnapshot.objects.filter(organisation=organisation),
