@@ -25,6 +25,7 @@ from typing import BinaryIO, Literal
 
 from rapport.transfer import fields
 from rapport.transfer.records import (
+    ContactDraft,
     ContactRecord,
     Labelled,
     ParseError,
@@ -522,39 +523,15 @@ class _RowError(Exception):
 
 
 @dataclass
-class _Row:
+class _Row(ContactDraft):
     """What a row has said so far; becomes a ContactRecord at the end."""
 
     file: str
     number: int
     line: int
     day_first: bool | None
-    display: str = ""
-    given: str = ""
     middle: str = ""
-    family: str = ""
-    nickname: str = ""
-    phonetic_given: str = ""
-    phonetic_family: str = ""
-    organisation: str = ""
-    department: str = ""
-    title: str = ""
-    emails: list[Labelled] = field(default_factory=list)
-    phones: list[Labelled] = field(default_factory=list)
-    urls: list[Labelled] = field(default_factory=list)
-    addresses: list[Labelled] = field(default_factory=list)
-    social: list[SocialHandle] = field(default_factory=list)
-    birthday: PartialDate | None = None
-    lunar_birthday: PartialDate | None = None
-    anniversary: PartialDate | None = None
-    related: list[Related] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    how_we_met: str = ""
-    photo: Photo | None = None
-    categories: list[str] = field(default_factory=list)
-    uid: str = ""
     warnings: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
     def warn(self, message: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 NameOrder = Literal["given_first", "family_first"]  # the values of Person.NameOrder
@@ -124,6 +124,37 @@ class ContactRecord:
     categories: tuple[str, ...] = ()
     uid: str = ""
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(kw_only=True)
+class ContactDraft:
+    """What a card or row has said so far, filled in by a reader and turned into a
+    ContactRecord at its end (each reader adds what only its format has)."""
+
+    given: str = ""
+    family: str = ""
+    display: str = ""
+    nickname: str = ""
+    phonetic_given: str = ""
+    phonetic_family: str = ""
+    organisation: str = ""
+    department: str = ""
+    title: str = ""
+    emails: list[Labelled] = field(default_factory=list)
+    phones: list[Labelled] = field(default_factory=list)
+    urls: list[Labelled] = field(default_factory=list)
+    addresses: list[Labelled] = field(default_factory=list)
+    social: list[SocialHandle] = field(default_factory=list)
+    birthday: PartialDate | None = None
+    lunar_birthday: PartialDate | None = None
+    anniversary: PartialDate | None = None
+    related: list[Related] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    how_we_met: str = ""
+    photo: Photo | None = None
+    categories: list[str] = field(default_factory=list)
+    uid: str = ""
+    skipped: list[str] = field(default_factory=list)
 
 
 class ParseError(ValueError):

@@ -30,6 +30,7 @@ from vobject.base import parseParams
 
 from rapport.transfer import fields
 from rapport.transfer.records import (
+    ContactDraft,
     ContactRecord,
     Labelled,
     ParseError,
@@ -622,36 +623,12 @@ def _sniff_image(data: bytes) -> str:
 
 
 @dataclass
-class _Builder:
+class _Builder(ContactDraft):
     """What a card has said so far; becomes a ContactRecord at the end."""
 
-    given: str = ""
-    family: str = ""
-    display: str = ""
-    nickname: str = ""
-    phonetic_given: str = ""
-    phonetic_family: str = ""
     is_organisation: bool = False
-    organisation: str = ""
-    department: str = ""
-    title: str = ""
     role: str = ""
-    emails: list[Labelled] = field(default_factory=list)
-    phones: list[Labelled] = field(default_factory=list)
-    urls: list[Labelled] = field(default_factory=list)
-    addresses: list[Labelled] = field(default_factory=list)
     labels_as_addresses: list[Labelled] = field(default_factory=list)
-    social: list[SocialHandle] = field(default_factory=list)
-    birthday: PartialDate | None = None
-    lunar_birthday: PartialDate | None = None
-    anniversary: PartialDate | None = None
-    related: list[Related] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    how_we_met: str = ""
-    photo: Photo | None = None
-    categories: list[str] = field(default_factory=list)
-    uid: str = ""
-    skipped: list[str] = field(default_factory=list)
 
 
 def _parse_card(file: str, card: _Card, fallback: str, memos: _Memos) -> ContactRecord | ParseError:
