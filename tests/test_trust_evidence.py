@@ -761,3 +761,32 @@ def test_recomputing_twice_stores_identical_rows(seed: int, alice: Any, bob: Any
     assert len(first[0]) == relationships.count() + (
         Organisation.objects.filter(team_id=team_id).count()
     )
+
+
+def test_a_backfilled_trend_starts_with_the_relationships_first_evidence(alice: Any) -> None:
+    old = person_create(actor=alice, display_name="Known for months")
+    new = person_create(actor=alice, display_name="Met three weeks ago")
+    for person, ago in ((old, 70 * DAY), (new, 20 * DAY)):
+        interaction_create(
+            actor=alice,
+            participants=[person],
+            kind="meeting",
+            focus="client",
+            occurred_at=NOW - ago,
+            summary="First meeting",
+        )
+
+    assert scoring.trust_backfill(alice.member.team_id, weeks=8, now=NOW) == 9
+
+    def days(person: Person) -> list[dt.date]:
+        return list(
+            TrustSnapshot.objects.filter(person=person)
+            .order_by("day")
+            .values_list("day", flat=True)
+        )
+
+    weekly = [(NOW - dt.timedelta(weeks=back)).date() for back in range(8, 0, -1)] + [NOW.date()]
+    assert days(old) == weekly
+    # No made-up history at the neutral prior before the first meeting.
+    assert days(new) == [d for d in weekly if d >= (NOW - 20 * DAY).date()]
+    assert TrustScore.objects.get(person=new).computed_at == NOW

@@ -240,9 +240,13 @@ def _rows_from_sums(
     return rows
 
 
-def trust_recompute_team(team_id: int, *, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Recompute every person and organisation of one team from set-based aggregates.
-    Returns (people, organisations) stored."""
+def trust_recompute_team(
+    team_id: int, *, now: dt.datetime | None = None, evidenced_only: bool = False
+) -> tuple[int, int]:
+    """Recompute every person and organisation of one team from set-based aggregates
+    (with `evidenced_only`, only those with some evidence by `now`: a backfilled trend
+    starts where the relationship's record does). Returns (people, organisations)
+    stored."""
     now = now or timezone.now()
     sums = evidence.team_sums(team_id, now, half_life())
     person_ids = list(
@@ -256,20 +260,28 @@ def trust_recompute_team(team_id: int, *, now: dt.datetime | None = None) -> tup
     people = _rows_from_sums(sums.people, sums.surveys, person_ids)
     pooled = evidence.organisation_sums(team_id, sums)
     organisations = _rows_from_sums(pooled.ours, pooled.surveys, organisation_ids)
+    if evidenced_only:
+        people = {k: row for k, row in people.items() if _evidenced(row)}
+        organisations = {k: row for k, row in organisations.items() if _evidenced(row)}
     with transaction.atomic():
         _store(team_id, people, subject="person", now=now, day=_today(now))
         _store(team_id, organisations, subject="organisation", now=now, day=_today(now))
     return len(people), len(organisations)
 
 
+def _evidenced(row: Row) -> bool:
+    return any(part.count for part in row.score.components)
+
+
 def trust_backfill(team_id: int, weeks: int, now: dt.datetime | None = None) -> int:
     """Give a team's relationships a trend: a snapshot for each of the past `weeks` weeks,
-    oldest first, each computed from the evidence as it stood that day, then today's
+    oldest first, each computed from the evidence as it stood that day (a relationship
+    with no evidence yet that day gets no snapshot), then today's
     full recompute (so the stored scores and the week-over-week change are today's).
     For a book loaded with its history at once (the demo, an import). Returns how many
     recomputes were run."""
     now = now or timezone.now()
     for back in range(max(weeks, 0), 0, -1):
-        trust_recompute_team(team_id, now=now - dt.timedelta(weeks=back))
+        trust_recompute_team(team_id, now=now - dt.timedelta(weeks=back), evidenced_only=True)
     trust_recompute_team(team_id, now=now)
     return max(weeks, 0) + 1
