@@ -7,6 +7,7 @@ rolled back at the end, so no other test sees it."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,7 +110,7 @@ def test_every_profile_has_a_weekly_trend_from_its_first_evidence(book, cards):
             assert 2 <= len(days) < 27
         else:
             assert len(days) == 27, key
-        assert all((b - a).days == 7 for a, b in zip(days, days[1:], strict=False)), key
+        assert all((b - a).days == 7 for a, b in itertools.pairwise(days)), key
         assert cards[key].trend is not None, key
 
 
