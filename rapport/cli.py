@@ -552,8 +552,18 @@ def _print_card(card: Any, subject: Any, time_zone: str) -> None:
         console.print(f"  {number}. {escape(f'[{a.component}]')} {escape(a.text)}")
 
 
-IMPORT_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".csv": "csv"}
-NOT_YET_FORMATS = {"mbox", "eml", "ics"}
+IMPORT_FORMATS = {
+    ".vcf": "vcard",
+    ".vcard": "vcard",
+    ".csv": "csv",
+    ".mbox": "mbox",
+    ".mbx": "mbox",
+    ".eml": "eml",
+    ".ics": "ics",
+    ".ical": "ics",
+}
+# Email archives and calendars become interactions, not contacts.
+CAPTURE_FORMATS = {"mbox", "eml", "ics"}
 
 
 def _import_user(user: str | None, team: str | None) -> Any:
@@ -609,10 +619,17 @@ def _parse_mapping(items: list[str]) -> dict[str, str]:
 
 @app.command("import")
 def import_(
-    file: Annotated[str, typer.Argument(help="The file: .vcf/.vcard (vCard) or .csv")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="The file: .vcf (vCard), .csv, .mbox, .eml (or a folder of them) or .ics"
+        ),
+    ],
     file_format: Annotated[
         str | None,
-        typer.Option("--format", help="vcard or csv (default: from the file's extension)"),
+        typer.Option(
+            "--format", help="vcard, csv, mbox, eml or ics (default: from the file's extension)"
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -647,12 +664,22 @@ def import_(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON, one entry per record")
     ] = False,
+    create_people: Annotated[
+        bool,
+        typer.Option(
+            "--create-people",
+            help="Email and calendars: add the people on a message or meeting who are not "
+            "in the book yet (default: such messages are skipped, with the reason)",
+        ),
+    ] = False,
 ) -> None:
     """Import contacts from a vCard file (Apple, Google, Outlook, Android, Monica) or a
     CSV (Google Contacts, Outlook, LinkedIn connections, or any CSV with --map). A
     contact already in the book (same contact id as an earlier import, same email, same
-    phone) gets what it lacks; nothing there is overwritten. Exit status 1 when records
-    were skipped or the import stopped.
+    phone) gets what it lacks; nothing there is overwritten. An email archive (mbox, .eml)
+    or a calendar (.ics) becomes conversations with the people on them, matched by
+    address; importing it again adds nothing. Exit status 1 when records were skipped or
+    the import stopped.
 
     Example: rapport import contacts.vcf --user alice --dry-run
     """
@@ -660,21 +687,26 @@ def import_(
 
     from rich.markup import escape
 
-    kind = (file_format or "").lower() or IMPORT_FORMATS.get(pathlib.Path(file).suffix.lower())
-    suffix = pathlib.Path(file).suffix.lower().lstrip(".")
-    if kind in NOT_YET_FORMATS or (kind is None and suffix in NOT_YET_FORMATS):
-        err.print(
-            f"[red]error:[/red] importing {kind or suffix} files is not supported yet; "
-            "Rapport imports vCard (.vcf) and CSV contacts"
-        )
-        raise typer.Exit(code=2)
+    path = pathlib.Path(file)
+    kind = (file_format or "").lower() or IMPORT_FORMATS.get(path.suffix.lower())
+    if kind is None and path.is_dir():
+        kind = "eml"  # a folder of .eml files
+    if kind in CAPTURE_FORMATS:
+        if mapping:
+            err.print("[red]error:[/red] --map is for CSV files")
+            raise typer.Exit(code=2)
+        if not path.exists():
+            _fail(f"no file {escape(file)}")
+        _capture(kind, file, dry_run, skip_bad, team, user, private, create_people, as_json)
+        return
     if kind not in ("vcard", "csv"):
         err.print(
             "[red]error:[/red] "
             + (
-                f"--format must be vcard or csv, not {escape(repr(file_format))}"
+                f"--format must be vcard, csv, mbox, eml or ics, not {escape(repr(file_format))}"
                 if file_format
-                else f"cannot tell the format of {escape(file)}: say --format vcard or csv"
+                else f"cannot tell the format of {escape(file)}: say --format vcard, csv, "
+                "mbox, eml or ics"
             )
         )
         raise typer.Exit(code=2)
@@ -743,6 +775,79 @@ def import_(
 
 
 IMPORT_LINES_SHOWN = 200
+
+
+def _capture(
+    kind: str,
+    file: str,
+    dry_run: bool,
+    skip_bad: bool,
+    team: str | None,
+    user: str | None,
+    private: bool,
+    create_people: bool,
+    as_json: bool,
+) -> None:
+    """Email archives and calendars: each message or meeting becomes an interaction."""
+    import pathlib
+
+    from rich.markup import escape
+
+    _setup()
+    from rapport.transfer.calendar_import import read_calendar
+    from rapport.transfer.capture import CaptureAborted, capture_meetings, capture_messages
+    from rapport.transfer.mail import read_eml, read_eml_folder, read_mbox
+
+    actor = _import_user(user, team)
+    path = pathlib.Path(file)
+    if kind == "ics":
+        records: Any = read_calendar(file)
+        capture: Any = capture_meetings
+    else:
+        if kind == "eml":
+            records = read_eml_folder(file) if path.is_dir() else read_eml(file)
+        else:
+            records = read_mbox(file)
+        capture = capture_messages
+    try:
+        with Progress(*_progress().columns, console=err if as_json else console) as bar:
+            task = bar.add_task("dry run" if dry_run else "importing", total=None)
+            report = capture(
+                actor,
+                records,
+                dry_run=dry_run,
+                on_error="skip" if skip_bad else "abort",
+                create_people=create_people,
+                source_name=path.name,
+                progress=lambda n: bar.advance(task, n),
+                visibility="private" if private else "team",
+            )
+    except CaptureAborted as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        err.print(
+            "The import stopped and nothing was saved. Fix the file, or import the good "
+            "records and get a report of the bad ones with --skip-bad."
+        )
+        raise typer.Exit(code=1) from None
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        what = "meetings" if kind == "ics" else "messages"
+        title = f"{'Dry run of' if dry_run else 'Imported'} {path.name}"
+        console.print(f"[bold]{escape(title)}[/bold]", soft_wrap=True)
+        verb = "would be " if dry_run else ""
+        console.print(
+            f"{what.capitalize()} {verb}added as conversations: {report.created}; "
+            f"skipped: {report.skipped}; new people: {report.people_created}"
+        )
+        for line in report.lines("skipped")[:IMPORT_LINES_SHOWN]:
+            console.print(f"  {escape(line)}", soft_wrap=True, highlight=False)
+        if dry_run:
+            console.print("Dry run: nothing was saved.")
+    if report.skipped:
+        raise typer.Exit(code=1)
 
 
 def _print_import(report: Any) -> None:
@@ -816,6 +921,172 @@ def worker(
     teams = trust_nightly_schedule()
     console.print(f"Nightly trust recompute queued for {teams} team(s).")
     call_command("db_worker", batch=once, verbosity=1)
+
+
+@app.command()
+def backup(
+    file: Annotated[
+        str | None,
+        typer.Argument(
+            help="Where to write (default: rapport-backup-DATE.json here; - for standard output)"
+        ),
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="Back up this team only")] = None,
+) -> None:
+    """Write every team (or one) and all it holds to one JSON file, read back by
+    rapport restore. An existing file is never overwritten.
+
+    Example: rapport backup acme.json --team Acme
+    """
+    from pathlib import Path
+
+    from rich.markup import escape
+
+    _setup()
+    from django.utils import timezone
+
+    from rapport.accounts.models import Team
+    from rapport.transfer.backup import backup_all, backup_team
+
+    _migrate()
+    chosen = None
+    if team is not None:
+        chosen = Team.objects.filter(name=team).first()
+        if chosen is None:
+            _fail(f"no team {team!r}")
+
+    def write(stream: Any) -> None:
+        if chosen is not None:
+            backup_team(chosen, stream)
+        else:
+            backup_all(stream)
+
+    if file == "-":
+        write(sys.stdout)
+        return
+    path = Path(file or f"rapport-backup-{timezone.localdate():%Y-%m-%d}.json")
+    if path.exists():
+        _fail(f"{path} exists: name another file or move it away first")
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("w", encoding="utf-8") as stream:
+            write(stream)
+        part.replace(path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    what = f"team {chosen.name}" if chosen is not None else "every team"
+    size = path.stat().st_size / 1_000_000
+    console.print(f"Backed up {escape(what)} to [bold]{escape(str(path))}[/bold] ({size:.1f} MB)")
+
+
+@app.command()
+def restore(
+    file: Annotated[str, typer.Argument(help="A file written by rapport backup")],
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace the team of the same name and its members' accounts (one-team "
+            "backups only); without it, the backup's teams and users must not exist yet",
+        ),
+    ] = False,
+) -> None:
+    """Load a backup into this database, in one transaction: if anything in the file is
+    wrong, the error names it and nothing changes.
+
+    Example: rapport restore acme.json
+    """
+    from rich.markup import escape
+
+    _setup()
+    from rapport.transfer.backup import BackupError, restore_all, restore_team
+
+    _migrate()
+    try:
+        with open(file, "rb") as stream:
+            teams = [restore_team(stream, into_empty=False)] if replace else restore_all(stream)
+    except FileNotFoundError:
+        _fail(f"no file {file}")
+    except BackupError as exc:
+        _fail(f"{file}: {exc}")
+    names = ", ".join(team.name for team in teams)
+    console.print(f"Restored {_plural(len(teams), 'team')}: [bold]{escape(names)}[/bold]")
+
+
+EXPORT_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".csv": "csv", ".json": "json"}
+
+
+@app.command()
+def export(
+    file: Annotated[str, typer.Argument(help="Where to write: .vcf, .csv or .json")],
+    export_format: Annotated[
+        str | None,
+        typer.Option("--format", help="vcard, csv or json (default: from the file's extension)"),
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Export what this user may see (default: the only user)")
+    ] = None,
+    person: Annotated[
+        int | None,
+        typer.Option(
+            help="Everything held about one person (by id), as JSON: a data-subject request"
+        ),
+    ] = None,
+) -> None:
+    """Export the people a user may see as vCard 4.0 or CSV, everything as JSON, or all
+    that is held about one person. An existing file is never overwritten.
+
+    Example: rapport export contacts.vcf --user alice
+    """
+    import json
+    from pathlib import Path
+
+    from rich.markup import escape
+
+    _setup()
+    from django.http import Http404
+
+    from rapport.transfer import export as exports
+
+    _migrate()
+    actor = _user_named(user or _default_user())
+    path = Path(file)
+    kind = (
+        "json" if person is not None else export_format or EXPORT_FORMATS.get(path.suffix.lower())
+    )
+    if kind not in ("vcard", "csv", "json"):
+        _fail(f"say --format vcard, csv or json for {file}")
+    if path.exists():
+        _fail(f"{path} exists: name another file or move it away first")
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("w", encoding="utf-8", newline="") as stream:
+            if person is not None:
+                from rapport.people.models import Person
+
+                found = Person.objects.filter(pk=person).first()
+                if found is None:
+                    raise Http404
+                json.dump(
+                    exports.person_data_export(actor, found), stream, ensure_ascii=False, indent=2
+                )
+                what = f"everything held about {found.display_name}"
+            elif kind == "vcard":
+                what = f"{exports.export_people_vcard(actor, stream)} people as vCard 4.0"
+            elif kind == "csv":
+                what = f"{exports.export_people_csv(actor, stream)} people as CSV"
+            else:
+                exports.export_json(actor, stream)
+                what = "everything you may see as JSON"
+        part.replace(path)
+    except Http404:
+        part.unlink(missing_ok=True)
+        _fail(f"{actor.username} has no person {person}")
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    console.print(f"Exported {escape(what)} to [bold]{escape(str(path))}[/bold]")
 
 
 def main() -> None:

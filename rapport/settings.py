@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rapport.commitments",
     "rapport.portal",
     "rapport.trust",
+    "rapport.transfer",
 ]
 
 MIDDLEWARE = [
