@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -758,16 +758,9 @@ def import_(
             )
             bar.update(task, total=report.total, completed=report.total)
     except ImportAborted as exc:
-        err.print(f"[red]error:[/red] {escape(exc.message)}", soft_wrap=True)
-        err.print(
-            "The import stopped and nothing was saved. Fix the file, or import the good "
-            "records and get a report of the bad ones with --skip-bad."
-        )
-        raise typer.Exit(code=1) from None
+        _import_stopped(exc.message)
     if as_json:
-        import json
-
-        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+        _print_json(report.as_json())
     else:
         _print_import(report)
     if report.skipped:
@@ -775,6 +768,23 @@ def import_(
 
 
 IMPORT_LINES_SHOWN = 200
+
+
+def _import_stopped(message: str) -> NoReturn:
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    err.print(
+        "The import stopped and nothing was saved. Fix the file, or import the good "
+        "records and get a report of the bad ones with --skip-bad."
+    )
+    raise typer.Exit(code=1)
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _capture(
@@ -823,16 +833,9 @@ def _capture(
                 visibility="private" if private else "team",
             )
     except CaptureAborted as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-        err.print(
-            "The import stopped and nothing was saved. Fix the file, or import the good "
-            "records and get a report of the bad ones with --skip-bad."
-        )
-        raise typer.Exit(code=1) from None
+        _import_stopped(str(exc))
     if as_json:
-        import json
-
-        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+        _print_json(report.as_json())
     else:
         what = "meetings" if kind == "ics" else "messages"
         title = f"{'Dry run of' if dry_run else 'Imported'} {path.name}"
