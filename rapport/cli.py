@@ -968,8 +968,7 @@ def backup(
         write(sys.stdout)
         return
     path = Path(file or f"rapport-backup-{timezone.localdate():%Y-%m-%d}.json")
-    if path.exists():
-        _fail(f"{path} exists: name another file or move it away first")
+    _check_new_file(path)
     part = path.with_name(path.name + ".part")
     try:
         with part.open("w", encoding="utf-8") as stream:
@@ -1010,11 +1009,24 @@ def restore(
         with open(file, "rb") as stream:
             teams = [restore_team(stream, into_empty=False)] if replace else restore_all(stream)
     except FileNotFoundError:
-        _fail(f"no file {file}")
+        _fail(f"no file {escape(file)}")
+    except OSError as exc:
+        _fail(f"cannot read {escape(file)}: {escape(exc.strerror or str(exc))}")
     except BackupError as exc:
-        _fail(f"{file}: {exc}")
+        _fail(escape(f"{file}: {exc}"))
     names = ", ".join(team.name for team in teams)
     console.print(f"Restored {_plural(len(teams), 'team')}: [bold]{escape(names)}[/bold]")
+
+
+def _check_new_file(path: Any) -> None:
+    """A file the command is to write: its folder must exist, and it must not (never
+    overwrite someone's file)."""
+    from rich.markup import escape
+
+    if path.exists():
+        _fail(f"{escape(str(path))} exists: name another file or move it away first")
+    if not path.parent.is_dir():
+        _fail(f"no folder {escape(str(path.parent))} to write {escape(path.name)} in")
 
 
 EXPORT_FORMATS = {".vcf": "vcard", ".vcard": "vcard", ".csv": "csv", ".json": "json"}
@@ -1059,9 +1071,8 @@ def export(
         "json" if person is not None else export_format or EXPORT_FORMATS.get(path.suffix.lower())
     )
     if kind not in ("vcard", "csv", "json"):
-        _fail(f"say --format vcard, csv or json for {file}")
-    if path.exists():
-        _fail(f"{path} exists: name another file or move it away first")
+        _fail(f"say --format vcard, csv or json for {escape(file)}")
+    _check_new_file(path)
     part = path.with_name(path.name + ".part")
     try:
         with part.open("w", encoding="utf-8", newline="") as stream:

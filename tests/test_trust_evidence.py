@@ -513,6 +513,16 @@ def test_summing_a_long_history_leaves_every_score_as_it_was(
             person.display_name,
         )
     assert summed_some, "some history was long enough to be summed"
+    # The same for organisations, whose people are read together.
+    for organisation in Organisation.objects.filter(team_id=alice.member.team_id):
+        itemised = evidence.organisation_events(organisation, NOW, itemised=10_000)
+        summed = evidence.organisation_events(organisation, NOW, itemised=1)
+        assert sum(e.count for e in summed) == len(itemised), organisation.name
+        assert_same_score(
+            equation.score(summed, now=NOW, half_life_days=half_life),
+            equation.score(itemised, now=NOW, half_life_days=half_life),
+            organisation.name,
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,7 +18,12 @@ from rapport.commitments.services import commitment_close, commitment_create
 from rapport.interactions.services import interaction_create
 from rapport.people.services import fact_create
 from rapport.trust.models import TrustScore, TrustSnapshot
-from rapport.trust.tasks import NIGHTLY_AT, next_night, trust_nightly_schedule
+from rapport.trust.tasks import (
+    NIGHTLY_AT,
+    next_night,
+    recompute_trust_nightly,
+    trust_nightly_schedule,
+)
 
 
 def _refresh_tasks():
@@ -146,3 +151,18 @@ def test_every_team_has_one_nightly_recompute_queued_and_each_queues_the_next(
     following = _nightly(alice.member.team_id).get()
     assert following.run_after == next_night(timezone.now())
     assert not TrustScore.objects.filter(team_id=charlie.member.team_id).exists()
+
+
+def test_a_worker_started_after_ten_past_midnight_still_runs_tonights_recompute(db, alice):
+    team_id = alice.member.team_id
+    before = dt.datetime(2026, 3, 2, 0, 5, tzinfo=dt.UTC)
+    trust_nightly_schedule(now=before)
+    tonight = _nightly(team_id).get().run_after
+    assert tonight == dt.datetime(2026, 3, 2, 0, 10, tzinfo=dt.UTC)
+    # `rapport worker --once` from cron repairs the chain first: the due one stays.
+    trust_nightly_schedule(now=before + dt.timedelta(minutes=15))
+    assert [t.run_after for t in _nightly(team_id)] == [tonight]
+    # Two queued by accident (two workers) become one, still tonight.
+    recompute_trust_nightly.using(run_after=tonight).enqueue(team_id=team_id)
+    trust_nightly_schedule(now=before + dt.timedelta(minutes=15))
+    assert [t.run_after for t in _nightly(team_id)] == [tonight]

@@ -12,6 +12,7 @@ claims and evidence made to it directly.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
@@ -556,19 +557,19 @@ def organisation_events(
     organisation: Organisation,
     now: dt.datetime,
     members: Sequence[tuple[Person, float]] | None = None,
+    *,
+    itemised: int = ITEMISED,
 ) -> list[Event]:
     """Its people's events scaled by their influence, and what was done for it directly.
     (`members`: organisation_members, when the caller has read them already.)"""
     events: list[Event] = []
     if members is None:
         members = organisation_members(organisation)
-    per_person = people_events(members, now)
+    per_person = people_events(members, now, itemised=itemised)
     for person, _weight in members:
         for event in per_person[person.pk]:
             label = f"{person.display_name}: {event.label}" if event.label else person.display_name
-            events.append(
-                Event(event.kind, event.at, event.scale, event.value, label, event.url, event.key)
-            )
+            events.append(dataclasses.replace(event, label=label))
     direct = Q(organisation=organisation, person__isnull=True, visibility=Visibility.TEAM)
     itself = {organisation.pk: 1.0}
     by = "organisation_id"

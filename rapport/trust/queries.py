@@ -223,11 +223,20 @@ def _situation(
     team_id = actor.member.team_id
     horizon = now + dt.timedelta(days=14)
     mine = Participation.objects.filter(person_id__in=ids)
-    talk_ids = set(
-        mine.filter(occurred_at__lte=horizon)
+    # Only conversations the actor may see count towards the 50 (and each once, though
+    # several of an organisation's people took part).
+    talk_ids = {
+        interaction_id
+        for interaction_id, _at in mine.filter(
+            Q(interaction__visibility=Visibility.TEAM) | Q(interaction__owner_id=actor.pk),
+            occurred_at__lte=horizon,
+            interaction__team_id=team_id,
+        )
+        .exclude(interaction__kind=Interaction.Kind.NOTE)
         .order_by("-occurred_at")
-        .values_list("interaction_id", flat=True)[:RECENT_READ]
-    )
+        .values_list("interaction_id", "occurred_at")
+        .distinct()[:RECENT_READ]
+    }
     talks = sorted(
         (
             t

@@ -51,26 +51,37 @@ def _pending(team_id: int) -> Any:
 
 
 def trust_nightly_schedule(*, now: dt.datetime | None = None) -> int:
-    """Make sure every team has its next nightly recompute queued (exactly one); run
-    when the worker starts. Returns how many teams are scheduled."""
+    """Make sure every team has exactly one nightly recompute queued; run when the
+    worker starts (and by `rapport worker --once` from cron). A queued one that is due
+    now or by the next night is kept, so a worker started after 00:10 still runs
+    tonight's. Returns how many teams are scheduled."""
     now = now or timezone.now()
-    run_at = next_night(now)
     teams = list(Team.objects.values_list("pk", flat=True))
     for team_id in teams:
-        pending = _pending(team_id)
-        if pending.filter(run_after=run_at).count() == 1:
-            continue
-        pending.delete()
-        recompute_trust_nightly.using(run_after=run_at).enqueue(team_id=team_id)
+        _ensure_next(team_id, next_night(now))
     return len(teams)
+
+
+def _ensure_next(team_id: int, run_at: dt.datetime) -> None:
+    pending = _pending(team_id)
+    due = (
+        pending.filter(run_after__lte=run_at)
+        .order_by("run_after")
+        .values_list("run_after", flat=True)
+        .first()
+    )
+    if due is not None and len(pending[:2]) == 1:
+        return
+    pending.delete()
+    recompute_trust_nightly.using(run_after=due or run_at).enqueue(team_id=team_id)
 
 
 @task()
 def recompute_trust_nightly(team_id: int) -> dict[str, Any]:
-    """Recompute one team's relationships from their evidence as of now, then queue
-    the next night's."""
+    """Recompute one team's relationships from their evidence as of now; the next
+    night's is queued first, so one failed night does not end the chain."""
     if not Team.objects.filter(pk=team_id).exists():
         return {"team": team_id, "recomputed": False}
+    _ensure_next(team_id, next_night(timezone.now()))
     people, organisations = scoring.trust_recompute_team(team_id)
-    recompute_trust_nightly.using(run_after=next_night(timezone.now())).enqueue(team_id=team_id)
     return {"team": team_id, "people": people, "organisations": organisations}

@@ -209,6 +209,8 @@ def test_backup_restore_round_trip_and_exports(tmp_path):
     assert "Backed up team T" in done.stdout and backup.exists()
     refused = run(first, "backup", str(backup), check=False)
     assert refused.returncode == 1 and "exists" in refused.stderr
+    nowhere = run(first, "backup", str(tmp_path / "nope" / "t.json"), check=False)
+    assert nowhere.returncode == 1 and "no folder" in nowhere.stderr
 
     run(second, "init")
     restored = run(second, "restore", str(backup))
@@ -217,6 +219,8 @@ def test_backup_restore_round_trip_and_exports(tmp_path):
     twice = run(second, "restore", str(backup), check=False)
     assert twice.returncode == 1 and "error" in twice.stderr
     assert query(second, "select count(*) from people_person") == [(len(people),)]
+    folder = run(second, "restore", str(tmp_path), check=False)
+    assert folder.returncode == 1 and "cannot read" in folder.stderr
     (tmp_path / "bad.json").write_text('{"format": "something else"}')
     bad = run(second, "restore", str(tmp_path / "bad.json"), check=False)
     assert bad.returncode == 1 and "not a Rapport backup" in bad.stderr
