@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rapport.people.models import Role
+from rapport.trust import equation, evidence, scoring
 from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, TrustScore
 from tests.conftest import api_for
 from tests.test_trust_pages import trusted_world
@@ -66,7 +68,21 @@ def test_an_organisation_s_card_pools_its_people(world, alice):
     card = response.json()
     assert card["name"] == "华为技术"
     assert card["components"]["R"]["evidence"] >= 4
-    assert any("王小明" in line["about"] for line in card["components"]["R"]["explanation"])
+    # One line per person (their own card itemises), worth the sum of their events.
+    lines = [line for line in card["components"]["R"]["explanation"] if line["what"] == "王小明"]
+    assert len(lines) == 1
+    decides = Role.objects.filter(person=world["wang"], is_decision_maker=True).exists()
+    assert lines[0]["kind"] == ("decision_maker" if decides else "member")
+    assert "piece" in lines[0]["about"]
+    now = dt.datetime.fromisoformat(card["as_of"])
+    pooled = equation.score(
+        evidence.organisation_events(world["huawei"], now, itemised=10_000),
+        now=now,
+        half_life_days=scoring.half_life(),
+    )
+    his = [c.effect for c in pooled.r.contributions if c.event.who == world["wang"].pk]
+    assert len(his) >= 2
+    assert lines[0]["effect"] == pytest.approx(sum(his), abs=0.002)
 
 
 @pytest.mark.parametrize(

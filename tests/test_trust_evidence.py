@@ -514,15 +514,28 @@ def test_summing_a_long_history_leaves_every_score_as_it_was(
         )
     assert summed_some, "some history was long enough to be summed"
     # The same for organisations, whose people are read together.
+    # Summing every conversation (as an organisation's card and refresh do) too.
+    totalled_some = False
     for organisation in Organisation.objects.filter(team_id=alice.member.team_id):
         itemised = evidence.organisation_events(organisation, NOW, itemised=10_000)
-        summed = evidence.organisation_events(organisation, NOW, itemised=1)
-        assert sum(e.count for e in summed) == len(itemised), organisation.name
-        assert_same_score(
-            equation.score(summed, now=NOW, half_life_days=half_life),
-            equation.score(itemised, now=NOW, half_life_days=half_life),
-            organisation.name,
-        )
+        for cut in (1, 0):
+            summed = evidence.organisation_events(organisation, NOW, itemised=cut)
+            assert sum(e.count for e in summed) == len(itemised), organisation.name
+            assert_same_score(
+                equation.score(summed, now=NOW, half_life_days=half_life),
+                equation.score(itemised, now=NOW, half_life_days=half_life),
+                organisation.name,
+            )
+        totals = [e for e in summed if e.key[0] == "conversations"]
+        totalled_some |= bool(totals)
+        for event in totals:
+            # Weighed as of now, shown at its newest conversation; its person marked.
+            assert event.at == NOW and event.dated is not None and event.dated <= NOW
+            assert event.who and "conversation" in event.label
+        assert {e.who for e in itemised} - {0} <= {
+            p.pk for p, _w in evidence.organisation_members(organisation)
+        }
+    assert totalled_some, "some organisation had conversations"
 
 
 # ---------------------------------------------------------------------------------------

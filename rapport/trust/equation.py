@@ -34,6 +34,14 @@ class Event:
     # How many records this event stands for: 1, or more for a summed event (a long
     # history's older conversations), whose scale then carries their summed weight.
     count: int = 1
+    # A summed event is weighed as of `at` (now), but shown dated at its newest record.
+    dated: dt.datetime | None = None
+    # In an organisation's pool, the person the event concerns (0: the organisation).
+    who: int = 0
+
+    @property
+    def shown_at(self) -> dt.datetime:
+        return self.dated or self.at
 
 
 @dataclass

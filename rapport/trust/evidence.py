@@ -303,6 +303,8 @@ def _conversation_events(
     was last spoken to."""
     scales = {person.pk: scale for person, scale in people}
     ids = list(scales)
+    if itemised <= 0:
+        return _conversation_totals(scales, now, private, timelines, out)
     mine = Participation.objects.filter(person_id__in=ids, occurred_at__lte=now)
     # Where each long history is cut: the time of its newest conversation not itemised.
     cut: dict[int, dt.datetime] = {}
@@ -404,7 +406,8 @@ def _conversation_events(
                 older[person_id][event_kind][1] += 1
 
     for person_id, summed in older.items():
-        before = formats.date_format(timezone.localtime(cut[person_id]), "DATE_FORMAT")
+        when = cut[person_id]
+        before = formats.date_format(timezone.localtime(when), "DATE_FORMAT")
         for kind, (decayed, count) in sorted(summed.items()):
             rule = W.RULES[kind]
             label = ngettext(
@@ -422,6 +425,89 @@ def _conversation_events(
                     timelines[person_id],
                     ("earlier", person_id),
                     count=int(count),
+                    dated=when,
+                )
+            )
+    return last
+
+
+def _conversation_totals(
+    scales: Mapping[int, float],
+    now: dt.datetime,
+    private: bool,
+    timelines: Mapping[int, str],
+    out: dict[int, list[Event]],
+) -> dict[int, dt.datetime]:
+    """Every conversation of these people and its moments as one summed event per
+    person and kind, in two aggregate queries whatever their number (an organisation's
+    card explains its people by their totals; their own cards itemise). Returns when
+    each person was last spoken to."""
+    q = _Sql(now, half_life_days())
+    decay, dp = q.decay("pa.occurred_at")
+    shared = "" if private else "AND x.visibility = 'team'"
+    # person → kind → [summed decay, count, newest]
+    totals: dict[int, dict[str, list[Any]]] = defaultdict(dict)
+    last: dict[int, dt.datetime] = {}
+
+    def total(person_id: int, kind: str, decayed: float, count: int, newest: dt.datetime) -> None:
+        slot = totals[person_id].setdefault(kind, [0.0, 0, newest])
+        slot[0] += decayed
+        slot[1] += count
+        slot[2] = max(slot[2], newest)
+
+    ids = list(scales)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        for person_id, focus, decayed, count, newest in q.rows(
+            f"""SELECT pa.person_id, x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+                FROM interactions_participation pa
+                JOIN interactions_interaction x ON x.id = pa.interaction_id
+                WHERE pa.person_id IN ({marks}) AND pa.occurred_at <= %s
+                AND x.kind <> 'note' {shared}
+                GROUP BY pa.person_id, x.focus""",
+            [*dp, *chunk, q.now_db],
+        ):
+            newest = _as_datetime(newest)
+            last[person_id] = max(last.get(person_id, newest), newest)
+            for kind in focus_kinds(focus):
+                total(person_id, kind, decayed, int(count), newest)
+        for person_id, kind, partner, decayed, count, newest in q.rows(
+            f"""SELECT pa.person_id, s.kind,
+                       EXISTS (SELECT 1 FROM interactions_signal o
+                               WHERE o.interaction_id = s.interaction_id AND o.kind <> s.kind
+                                 AND o.kind IN ('they_opened_up', 'we_opened_up')
+                                 AND s.kind IN ('they_opened_up', 'we_opened_up')) AS partner,
+                       SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+                FROM interactions_participation pa
+                JOIN interactions_interaction x ON x.id = pa.interaction_id
+                JOIN interactions_signal s ON s.interaction_id = pa.interaction_id
+                WHERE pa.person_id IN ({marks}) AND pa.occurred_at <= %s
+                AND x.kind <> 'note' {shared}
+                GROUP BY pa.person_id, s.kind, partner""",
+            [*dp, *chunk, q.now_db],
+        ):
+            event_kind = signal_kind(kind, bool(partner))
+            if event_kind:
+                total(person_id, event_kind, decayed, int(count), _as_datetime(newest))
+    for person_id, kinds in totals.items():
+        for kind, (decayed, count, newest) in sorted(kinds.items()):
+            rule = W.RULES[kind]
+            # (Shown dated at the newest of them.)
+            label = ngettext("%(count)d conversation", "%(count)d conversations", count) % {
+                "count": count
+            }
+            out[person_id].append(
+                Event(
+                    kind,
+                    now,
+                    scales[person_id] * (decayed if rule.decays else count),
+                    None,
+                    label,
+                    timelines[person_id],
+                    ("conversations", person_id),
+                    count=count,
+                    dated=newest,
                 )
             )
     return last
@@ -558,9 +644,12 @@ def organisation_events(
     now: dt.datetime,
     members: Sequence[tuple[Person, float]] | None = None,
     *,
-    itemised: int = ITEMISED,
+    itemised: int = 0,
 ) -> list[Event]:
-    """Its people's events scaled by their influence, and what was done for it directly.
+    """Its people's events scaled by their influence (each marked with its person), and
+    what was done for it directly. Its people's conversations are summed per person
+    unless `itemised` asks for their newest ones one by one: the organisation's card
+    explains it person by person, and each person's own card itemises.
     (`members`: organisation_members, when the caller has read them already.)"""
     events: list[Event] = []
     if members is None:
@@ -569,7 +658,7 @@ def organisation_events(
     for person, _weight in members:
         for event in per_person[person.pk]:
             label = f"{person.display_name}: {event.label}" if event.label else person.display_name
-            events.append(dataclasses.replace(event, label=label))
+            events.append(dataclasses.replace(event, label=label, who=person.pk))
     direct = Q(organisation=organisation, person__isnull=True, visibility=Visibility.TEAM)
     itself = {organisation.pk: 1.0}
     by = "organisation_id"

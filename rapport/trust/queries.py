@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rapport.commitments.models import Commitment, Decision, Meeting, Risk
 from rapport.commitments.queries import visible_commitments
-from rapport.core.charts import trend_chart
+from rapport.core.charts import bar_chart, trend_chart
 from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people.common_ground import KnownFact, suggest_topic
-from rapport.people.models import Fact, Organisation, Person, Role, Visibility
+from rapport.people.models import Fact, Organisation, Person, Role, Tag, Visibility
+from rapport.people.queries import (
+    organisation_for,
+    organisations,
+    people_search,
+    person_for,
+    visible_people,
+)
+from rapport.people.searchkey import fold, normalise_query, pinyin_forms
 from rapport.trust import coaching, equation, evidence, scoring, texts
 from rapport.trust.coaching import Ref, Situation
 from rapport.trust.equation import Views
 from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, TrustScore, TrustSnapshot
+from rapport.trust.weights import COMPONENTS as W_COMPONENTS
 
 TREND_DAYS = 182
 LINES_SHOWN = 5
@@ -127,23 +141,73 @@ class TrustCard:
         }
 
 
-def _component_cards(views: Views) -> list[ComponentCard]:
+@dataclass(frozen=True)
+class Member:
+    """A person in an organisation's pool, as its card explains them."""
+
+    name: str
+    decides: bool
+    url: str
+
+
+def _member_lines(
+    contributions: Iterable[equation.Contribution], members: Mapping[int, Member]
+) -> list[Line]:
+    """One line per person of an organisation: the sum of their events' contributions
+    (their own card itemises them), newest date of the lot."""
+    effect: dict[int, float] = defaultdict(float)
+    count: dict[int, int] = defaultdict(int)
+    newest: dict[int, dt.datetime] = {}
+    for c in contributions:
+        who = c.event.who
+        effect[who] += c.effect
+        count[who] += c.event.count
+        newest[who] = max(newest.get(who, c.event.shown_at), c.event.shown_at)
+    lines = []
+    for who, total in effect.items():
+        member = members[who]
+        pieces = ngettext(
+            "%(count)d piece of evidence", "%(count)d pieces of evidence", count[who]
+        ) % {"count": count[who]}
+        lines.append(
+            Line(
+                kind="decision_maker" if member.decides else "member",
+                text=member.name,
+                label=f"{_('decision maker')} · {pieces}" if member.decides else pieces,
+                at=newest[who],
+                effect=total,
+                url=member.url,
+            )
+        )
+    return lines
+
+
+def _component_cards(
+    views: Views, members: Mapping[int, Member] | None = None
+) -> list[ComponentCard]:
+    """Each component with its explanation, largest effect first. With `members` (an
+    organisation's card) its people's events are summed into one line per person."""
     score, ours = views.blended, views.ours
     weakest, outlier = score.weakest.name, score.outlier
     cards = []
     for part, mine in zip(score.components, ours.components, strict=True):
+        pooled = members is not None
         lines = [
             Line(
                 kind=c.event.kind,
                 text=texts.kind_text(c.event.kind),
                 label=c.event.label,
-                at=c.event.at,
+                at=c.event.shown_at,
                 effect=c.effect,
                 url=c.event.url,
             )
             for c in part.contributions
-            if abs(c.effect) >= 0.005
+            if not (pooled and c.event.who)
         ]
+        if members is not None:
+            lines += _member_lines((c for c in part.contributions if c.event.who), members)
+            lines.sort(key=lambda line: (-round(abs(line.effect), 9), -line.at.timestamp()))
+        lines = [line for line in lines if abs(line.effect) >= 0.005]
         cards.append(
             ComponentCard(
                 name=part.name,
@@ -398,6 +462,7 @@ def _card(
     snapshots: QuerySet[TrustSnapshot],
     stored: TrustScore | None,
     now: dt.datetime,
+    members: Mapping[int, Member] | None = None,
 ) -> TrustCard:
     half_life = scoring.half_life()
     views = equation.views(events, now=now, half_life_days=half_life)
@@ -412,7 +477,7 @@ def _card(
         name=name,
         t=views.blended.t,
         t_ours=views.ours.t,
-        components=_component_cards(views),
+        components=_component_cards(views, members),
         actions=actions,
         has_survey=views.has_survey,
         trend=_trend(snapshots.filter(day__gte=since)),
@@ -445,6 +510,15 @@ def organisation_card(
     # Coaching looks at the people who weigh most: decision makers first, then by
     # influence (their weight orders them so).
     leaders = [p for p, _w in sorted(members, key=lambda m: (-m[1], m[0].pk))[:5]]
+    deciders = set(
+        Role.objects.filter(
+            organisation=organisation, ended_on__isnull=True, is_decision_maker=True
+        ).values_list("person_id", flat=True)
+    )
+    explained = {
+        p.pk: Member(p.display_name, p.pk in deciders, reverse("person_detail", args=[p.pk]))
+        for p, _w in members
+    }
     return _card(
         actor,
         organisation.name,
@@ -454,6 +528,7 @@ def organisation_card(
         TrustSnapshot.objects.filter(organisation=organisation),
         TrustScore.objects.filter(organisation=organisation).first(),
         now,
+        explained,
     )
 
 
@@ -478,24 +553,6 @@ def trust_scores(actor: Any) -> QuerySet[TrustScore]:
 # Everything reads the stored TrustScore rows: filtered and ordered in SQL on the
 # (team, t) and (team, delta_week) indexes, one page loaded at a time.
 
-# Imported here, beside the code that needs them, to keep the top of the module as it was.
-from collections.abc import Iterable  # noqa: E402
-
-from django.db.models import Count, F, Func, IntegerField  # noqa: E402
-from django.db.models.functions import Coalesce  # noqa: E402
-from django.http import Http404  # noqa: E402
-
-from rapport.core.charts import bar_chart  # noqa: E402
-from rapport.people.models import Tag  # noqa: E402
-from rapport.people.queries import (  # noqa: E402
-    organisation_for,
-    organisations,
-    people_search,
-    person_for,
-    visible_people,
-)
-from rapport.people.searchkey import fold, normalise_query, pinyin_forms  # noqa: E402
-from rapport.trust.weights import COMPONENTS as W_COMPONENTS  # noqa: E402
 
 TRUST_SORTS = ("t", "-t", "falling", "name")
 TRUST_SUBJECTS = ("people", "organisations")
