@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rapport.accounts.models import Member
-from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
+from rapport.commitments.models import Commitment, Milestone, Renegotiation, Risk
 from rapport.interactions.models import Interaction, Participation, Signal
 from rapport.people.models import Fact, Organisation, Person, Role, Visibility
 from rapport.portal.survey import question_text
@@ -215,48 +215,43 @@ def _read_events(
     for person_id, events in _promise_events(promises, now, scales, "person_id").items():
         out[person_id].extend(events)
 
-    # Meetings and decisions in their conversations, joined from the participations
-    # (one join: the person's column and the filter name the same participation).
-    held = Q(interaction__participations__person_id__in=ids)
-    if not private:
-        held &= Q(interaction__visibility=Visibility.TEAM)
-    for m in Meeting.objects.filter(held).values(
-        "interaction_id",
-        "interaction__occurred_at",
-        "interaction__summary",
-        "agenda_shared_at",
-        "materials_sent_at",
-        "interaction__participations__person_id",
+    # Meetings and decisions in their conversations.
+    for person_id, at, interaction_id, summary, agenda, materials in _in_conversations(
+        "commitments_meeting",
+        "t.interaction_id, x.summary, t.agenda_shared_at, t.materials_sent_at",
+        ids,
+        private,
     ):
-        person_id = m["interaction__participations__person_id"]
-        if person_id not in scales:
-            continue
-        url = reverse("meeting_detail", args=[m["interaction_id"]])
-        at, summary = m["interaction__occurred_at"], m["interaction__summary"]
-        key = ("meeting", m["interaction_id"])
-        if m["agenda_shared_at"] and m["agenda_shared_at"] < at:
-            add(person_id, "agenda_ahead", m["agenda_shared_at"], summary, url, key)
-        if m["materials_sent_at"] and m["materials_sent_at"] < at:
-            add(person_id, "materials_ahead", m["materials_sent_at"], summary, url, key)
+        url = reverse("meeting_detail", args=[interaction_id])
+        key = ("meeting", interaction_id)
+        if agenda and (agenda := _as_datetime(agenda)) < at:
+            add(person_id, "agenda_ahead", agenda, summary, url, key)
+        if materials and (materials := _as_datetime(materials)) < at:
+            add(person_id, "materials_ahead", materials, summary, url, key)
     cut = now - dt.timedelta(days=W.DECISION_GRACE_DAYS)
-    for d in Decision.objects.filter(held, decided_at__isnull=False).values(
-        "id",
-        "interaction_id",
-        "text",
-        "decided_at",
-        "commitment_id",
-        "no_follow_up",
-        "interaction__participations__person_id",
+    for (
+        person_id,
+        _at,
+        decision_id,
+        interaction_id,
+        text,
+        decided_at,
+        commitment_id,
+        no_follow_up,
+    ) in _in_conversations(
+        "commitments_decision",
+        "t.id, t.interaction_id, t.text, t.decided_at, t.commitment_id, t.no_follow_up",
+        ids,
+        private,
+        "AND t.decided_at IS NOT NULL",
     ):
-        person_id = d["interaction__participations__person_id"]
-        if person_id not in scales:
-            continue
-        url = reverse("meeting_detail", args=[d["interaction_id"]])
-        key = ("decision", d["id"])
-        if d["commitment_id"]:
-            add(person_id, "decision_followed_up", d["decided_at"], d["text"], url, key)
-        elif not d["no_follow_up"] and d["decided_at"] is not None and d["decided_at"] <= cut:
-            add(person_id, "decision_dropped", d["decided_at"], d["text"], url, key)
+        url = reverse("meeting_detail", args=[interaction_id])
+        key = ("decision", decision_id)
+        decided_at = _as_datetime(decided_at)
+        if commitment_id:
+            add(person_id, "decision_followed_up", decided_at, text, url, key)
+        elif not no_follow_up and decided_at <= cut:
+            add(person_id, "decision_dropped", decided_at, text, url, key)
 
     for f in Fact.objects.filter(person_id__in=ids).values(
         "id", "person_id", "value", "created_at"
@@ -371,21 +366,17 @@ def _conversation_events(
                 older[person_id][kind][0] += decayed
                 older[person_id][kind][1] += int(count)
 
-    # Their moments, joined from the participations so the planner starts from these
-    # people (an IN list of thousands of conversations makes SQLite scan every signal).
+    # Their moments, read outwards from these people's participations (an IN list of
+    # thousands of conversations makes SQLite scan every signal).
     moments: dict[tuple[int, int], set[str]] = defaultdict(set)
     held_at: dict[tuple[int, int], dt.datetime] = {}
-    signals = Signal.objects.filter(
-        ~Q(interaction__kind=Interaction.Kind.NOTE),
-        Q() if private else Q(interaction__visibility=Visibility.TEAM),
-        interaction__participations__person_id__in=ids,
-        interaction__participations__occurred_at__lte=now,
-    )
-    for person_id, interaction_id, at, kind in signals.values_list(
-        "interaction__participations__person_id",
-        "interaction_id",
-        "interaction__participations__occurred_at",
-        "kind",
+    for person_id, at, interaction_id, kind in _in_conversations(
+        "interactions_signal",
+        "t.interaction_id, t.kind",
+        ids,
+        private,
+        "AND x.kind <> 'note' AND pa.occurred_at <= %s",
+        [q.now_db],
     ):
         moments[person_id, interaction_id].add(kind)
         held_at[person_id, interaction_id] = at
@@ -429,6 +420,38 @@ def _conversation_events(
                 )
             )
     return last
+
+
+def _in_conversations(
+    table: str,
+    columns: str,
+    ids: Sequence[int],
+    private: bool,
+    where: str = "",
+    params: Sequence[Any] = (),
+) -> list[tuple[Any, ...]]:
+    """Rows of `table` (meetings, decisions, moments: anything with an interaction_id)
+    in these people's conversations, each led by the person and when they took part
+    (an aware datetime). Read outwards from the participations' covering index, which
+    a CROSS JOIN keeps first on SQLite: the conversations themselves are only looked up
+    for the few rows found, not for each of a long history's thousands."""
+    shared = "" if private else "AND x.visibility = 'team'"
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            cursor.execute(
+                f"""SELECT pa.person_id, pa.occurred_at, {columns}
+                    FROM interactions_participation pa
+                    CROSS JOIN {table} t
+                    CROSS JOIN interactions_interaction x
+                    WHERE pa.person_id IN ({", ".join(["%s"] * len(chunk))})
+                    AND t.interaction_id = pa.interaction_id AND x.id = pa.interaction_id
+                    {shared} {where}""",
+                [*chunk, *params],
+            )
+            rows.extend((row[0], _as_datetime(row[1]), *row[2:]) for row in cursor.fetchall())
+    return rows
 
 
 def _conversation_totals(
