@@ -813,3 +813,60 @@ def test_a_backfilled_trend_starts_with_the_relationships_first_evidence(alice: 
     # No made-up history at the neutral prior before the first meeting.
     assert days(new) == [d for d in weekly if d >= (NOW - 20 * DAY).date()]
     assert TrustScore.objects.get(person=new).computed_at == NOW
+
+
+def test_a_decision_maker_outweighs_a_junior_contact_s_volume(alice: Any) -> None:
+    """A junior contact with sixty conversations about our agenda must not drown out the
+    decision maker, met six times about theirs: each person's evidence is capped in the
+    organisation's pool before their influence scales it."""
+    firm = organisation_create(actor=alice, name="Volume Ltd")
+    boss = person_create(actor=alice, display_name="The decision maker")
+    junior = person_create(actor=alice, display_name="A junior contact")
+    role_create(actor=alice, person=boss, organisation=firm, is_decision_maker=True)
+    role_create(actor=alice, person=junior, organisation=firm, influence=1)
+    for day in range(60):
+        interaction_create(
+            actor=alice,
+            participants=[junior],
+            kind="email",
+            focus="ours",
+            occurred_at=NOW - dt.timedelta(days=day, hours=1),
+            summary=f"Our offer, again ({day})",
+        )
+    for day in range(6):
+        interaction_create(
+            actor=alice,
+            participants=[boss],
+            kind="meeting",
+            focus="client",
+            occurred_at=NOW - dt.timedelta(days=3 * day, hours=2),
+            summary=f"Their problem ({day})",
+        )
+    s_of = {who: scoring.person_views(who, NOW).blended.s.value for who in (boss, junior)}
+    organisation = scoring.organisation_views(firm, NOW).blended.s.value
+    # The junior's self-oriented record is the stronger one alone...
+    assert abs(s_of[junior] - W.PRIOR_MEAN["S"]) > abs(s_of[boss] - W.PRIOR_MEAN["S"])
+    # ...yet the organisation's S sits on the decision maker's side of neutral.
+    assert organisation < W.PRIOR_MEAN["S"]
+    assert abs(organisation - s_of[boss]) < abs(organisation - s_of[junior])
+    # Without the cap the volume would have won: the junior's weight on S is 60 × 0.4 × decay.
+    uncapped = equation.pool(
+        [
+            (
+                W.influence_weight(1, False),
+                equation.sums_of(
+                    evidence.person_events(junior, NOW), now=NOW, half_life_days=scoring.half_life()
+                ),
+            ),
+            (
+                W.DECISION_MAKER_WEIGHT,
+                equation.sums_of(
+                    evidence.person_events(boss, NOW), now=NOW, half_life_days=scoring.half_life()
+                ),
+            ),
+        ]
+    )
+    assert equation.score_from_sums(uncapped).s.value > W.PRIOR_MEAN["S"]
+    # And the full recompute pools the same way.
+    scoring.trust_recompute_team(alice.member.team_id, now=NOW)
+    assert TrustScore.objects.get(organisation=firm).s == pytest.approx(organisation, abs=0.01)

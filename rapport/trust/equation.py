@@ -286,16 +286,28 @@ def views(
     return Views(blended=blended, ours=ours, client=client)
 
 
-def pool(members: Iterable[tuple[float, Mapping[str, Sums]]]) -> dict[str, Sums]:
+def pool(
+    members: Iterable[tuple[float, Mapping[str, Sums]]], *, cap: float | None = None
+) -> dict[str, Sums]:
     """An organisation's sums: each member's sums scaled by their weight (influence),
-    so a decision maker's record counts most, added together."""
+    so a decision maker's record counts most, added together. With `cap`, a member's
+    evidence on a component first counts for at most that much (`capped`)."""
     pooled = {n: Sums() for n in COMPONENTS}
     for scale, sums in members:
         for name, part in sums.items():
-            pooled[name].weight += scale * part.weight
-            pooled[name].weighted += scale * part.weighted
+            share = scale * capped(part.weight, cap)
+            pooled[name].weight += share * part.weight
+            pooled[name].weighted += share * part.weighted
             pooled[name].count += part.count
     return pooled
+
+
+def capped(weight: float, cap: float | None) -> float:
+    """The factor that brings a person's evidence weight down to `cap` (1 when under it),
+    keeping its mean: only how much it counts in a pool changes, not what it says."""
+    if cap is None or weight <= cap:
+        return 1.0
+    return cap / weight
 
 
 def gain(base: Mapping[str, Sums], changes: Iterable[tuple[str, float]]) -> float:

@@ -677,11 +677,26 @@ def organisation_events(
     events: list[Event] = []
     if members is None:
         members = organisation_members(organisation)
-    per_person = people_events(members, now, itemised=itemised)
-    for person, _weight in members:
-        for event in per_person[person.pk]:
+    per_person = people_events([(person, 1.0) for person, _w in members], now, itemised=itemised)
+    half_life = half_life_days()
+    for person, weight in members:
+        theirs = per_person[person.pk]
+        # Each person's evidence on a component counts for at most POOL_CAP, then their
+        # influence scales it (the same as `organisation_sums`; survey answers apart).
+        totals: dict[str, float] = defaultdict(float)
+        for event in theirs:
+            if event.kind not in W.SURVEY_KINDS and event.at <= now:
+                totals[W.RULES[event.kind].component] += equation.event_weight(
+                    event, now, half_life
+                )
+        for event in theirs:
+            share = weight
+            if event.kind not in W.SURVEY_KINDS:
+                share *= equation.capped(totals[W.RULES[event.kind].component], W.POOL_CAP)
             label = f"{person.display_name}: {event.label}" if event.label else person.display_name
-            events.append(dataclasses.replace(event, label=label, who=person.pk))
+            events.append(
+                dataclasses.replace(event, scale=event.scale * share, label=label, who=person.pk)
+            )
     direct = Q(organisation=organisation, person__isnull=True, visibility=Visibility.TEAM)
     itself = {organisation.pk: 1.0}
     by = "organisation_id"
@@ -1045,9 +1060,10 @@ def organisation_sums(team_id: int, sums: TeamSums) -> Pooled:
     for organisation_id in set(members) | set(sums.organisations):
         people = members.get(organisation_id, {})
         parts = [(weight, sums.people[pid]) for pid, weight in people.items() if pid in sums.people]
+        ours = equation.pool(parts, cap=W.POOL_CAP)
         if organisation_id in sums.organisations:
-            parts.append((1.0, sums.organisations[organisation_id]))
-        pooled.ours[organisation_id] = equation.pool(parts)
+            ours = equation.pool([(1.0, ours), (1.0, sums.organisations[organisation_id])])
+        pooled.ours[organisation_id] = ours
         asked = [
             (weight, sums.surveys[pid]) for pid, weight in people.items() if pid in sums.surveys
         ]

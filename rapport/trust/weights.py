@@ -123,6 +123,15 @@ SURVEY_KINDS = frozenset({"survey_C", "survey_R", "survey_I", "survey_S"})
 DECISION_MAKER_WEIGHT = 1.0
 
 
+# ... and no one person's volume of evidence outweighs that: in an organisation's pool,
+# each person's evidence on a component counts for at most this much (about a dozen
+# fresh conversations' worth) before their influence scales it. Without the cap a
+# junior contact with five hundred emails would drown out the decision maker met five
+# times; with it the decision maker weighs most once both are well known, while a
+# person with little evidence still counts for little.
+POOL_CAP = 12.0
+
+
 def influence_weight(influence: int, is_decision_maker: bool) -> float:
     if is_decision_maker:
         return DECISION_MAKER_WEIGHT
