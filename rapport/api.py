@@ -71,7 +71,8 @@ api = NinjaAPI(
         "commitments (promises either side made, with milestones, risks and renegotiations), "
         "meetings and their decisions, your agenda for a day, clients' share links "
         "(tracking pages) and your calendar feeds; trust cards, the trust list, the evidence "
-        "library, claims made to clients and client trust surveys. "
+        "library, claims made to clients and client trust surveys; likely duplicate people "
+        "and merging them; import, export, a person's data export and erasure. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
         'Errors are JSON: `{"detail": message, "field": name}`.'
     ),
@@ -152,12 +153,17 @@ def _register() -> None:
     from rapport.commitments.api import router as commitments_router
     from rapport.interactions.api import router as interactions_router
     from rapport.people.api import router as people_router
+    from rapport.transfer.api import router as transfer_router
+    from rapport.transfer.duplicate_api import router as duplicates_router
     from rapport.trust.api import router as trust_router
 
+    # Before people: "/people/duplicates" must not be taken for "/people/{person_id}".
+    api.add_router("/", duplicates_router)
     api.add_router("/", people_router)
     api.add_router("/interactions", interactions_router)
     api.add_router("/", commitments_router)
     api.add_router("/", trust_router)
+    api.add_router("/", transfer_router)
 
 
 _register()

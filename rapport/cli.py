@@ -1103,6 +1103,60 @@ def export(
     console.print(f"Exported {escape(what)} to [bold]{escape(str(path))}[/bold]")
 
 
+@app.command()
+def erase(
+    person_id: Annotated[int, typer.Argument(help="The person's id (see the address bar)")],
+    user: Annotated[str | None, typer.Option(help="Who erases (default: the only user)")] = None,
+    reason: Annotated[
+        str,
+        typer.Option(help="Why: request, consent, retention, mistake or other"),
+    ] = "request",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase everything held about one person: their details, facts, channels, roles,
+    promises, trust history, their part in conversations (those only they were in are
+    deleted), and every mention of their name, addresses and numbers in the team's
+    records and audit log. One audit entry, without their data, records the erasure.
+    Export it first with rapport export FILE.json --person ID if they asked for a copy.
+
+    Example: rapport erase 42 --user alice --reason request
+    """
+    from rich.markup import escape
+
+    _setup()
+    from django.core.exceptions import ValidationError
+    from django.http import Http404
+
+    from rapport.people.models import Person
+    from rapport.transfer.erase import erase_person, erase_preview
+
+    _migrate()
+    actor = _user_named(user or _default_user())
+    found = Person.objects.filter(pk=person_id).first()
+    try:
+        if found is None:
+            raise Http404
+        plan = erase_preview(actor=actor, person=found)
+    except Http404:
+        _fail(f"{actor.username} has no person {person_id}")
+        return
+    except ValidationError as exc:
+        _fail(escape(_validation_message(exc)))
+        return
+    console.print(f"Erasing [bold]{escape(plan.person.display_name)}[/bold] removes:")
+    for kind, count in plan.counts.items():
+        if count:
+            console.print(f"  {kind.replace('_', ' ')}: {count}")
+    if not yes and not typer.confirm("Erase everything about this person? This cannot be undone"):
+        raise typer.Exit(code=1)
+    try:
+        entry = erase_person(actor=actor, person=plan.person, reason=reason)
+    except ValidationError as exc:
+        _fail(escape(_validation_message(exc)))
+        return
+    console.print(f"Erased person {person_id} (audit entry {entry.pk}).")
+
+
 def main() -> None:
     try:
         app()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from rapport.accounts import views as accounts
 from rapport.api import api
@@ -10,6 +10,7 @@ from rapport.interactions import views as interactions
 from rapport.people import views as people
 from rapport.portal import feed
 from rapport.portal import views as portal
+from rapport.transfer import views as transfer
 from rapport.trust import cardviews as trust_cards
 from rapport.trust import listviews as trust_list
 from rapport.trust import views as trust
@@ -26,6 +27,7 @@ urlpatterns = [
     path("people/", people.person_list, name="person_list"),
     path("people/new/", people.person_create, name="person_create"),
     path("people/suggest/", people.person_suggest, name="person_suggest"),
+    path("people/duplicates/", include("rapport.transfer.duplicate_views")),
     path("people/<int:person_id>/", people.person_detail, name="person_detail"),
     path("people/<int:person_id>/edit/", people.person_edit, name="person_edit"),
     path("people/<int:person_id>/delete/", people.person_delete, name="person_delete"),
@@ -195,6 +197,16 @@ urlpatterns = [
     path("claims/<int:claim_id>/", trust.claim_detail, name="claim_detail"),
     path("claims/<int:claim_id>/assess/", trust.claim_assess, name="claim_assess"),
     path("claims/<int:claim_id>/delete/", trust.claim_delete, name="claim_delete"),
+    path("import/", transfer.import_upload, name="import_upload"),
+    path("import/mapping/", transfer.import_mapping, name="import_mapping"),
+    path("import/<int:job_id>/", transfer.import_job, name="import_job"),
+    path("import/<int:job_id>/again/", transfer.import_again, name="import_again"),
+    path("export/", transfer.export_page, name="export_page"),
+    path("export/people.vcf", transfer.export_vcard, name="export_vcard"),
+    path("export/people.csv", transfer.export_csv, name="export_csv"),
+    path("export/everything.json", transfer.export_everything, name="export_everything"),
+    path("people/<int:person_id>/export.json", transfer.person_export, name="person_export"),
+    path("people/<int:person_id>/erase/", transfer.person_erase, name="person_erase"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

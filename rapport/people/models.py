@@ -266,3 +266,29 @@ class Fact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()}: {self.value}"
+
+
+class DistinctPair(models.Model):
+    """Two people a user reviewed and found not to be the same person, so the duplicate
+    finder stops suggesting them to anyone in the team. Stored once per pair, with the
+    lower id first."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="distinct_pair_once"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")), name="distinct_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "first"], name="distinct_pair_team_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≠ {self.second_id}"
