@@ -503,9 +503,10 @@ def _conversation_totals(
                                  AND s.kind IN ('they_opened_up', 'we_opened_up')) AS partner,
                        SUM({decay}), COUNT(*), MAX(pa.occurred_at)
                 FROM interactions_participation pa
-                JOIN interactions_interaction x ON x.id = pa.interaction_id
-                JOIN interactions_signal s ON s.interaction_id = pa.interaction_id
+                CROSS JOIN interactions_signal s
+                CROSS JOIN interactions_interaction x
                 WHERE pa.person_id IN ({marks}) AND pa.occurred_at <= %s
+                AND s.interaction_id = pa.interaction_id AND x.id = pa.interaction_id
                 AND x.kind <> 'note' {shared}
                 GROUP BY pa.person_id, s.kind, partner""",
             [*dp, *chunk, q.now_db],
