@@ -377,7 +377,8 @@ def generate(
     # The trust steps report no progress: `rapport demo` shows bars for the steps above.
     trusted = generate_trust(team=team, seed=seed, now=now)
     if size.profiles:
-        demo_profiles(team=team, user=users[0], now=now)
+        profiles = demo_profiles(team=team, user=users[0], now=now)
+        demo_duplicates(user=users[0], profiles=profiles)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)
@@ -1497,3 +1498,36 @@ def demo_profiles(*, team: Team, user: Any, now: dt.datetime | None = None) -> d
             now=now,
         )
     return people
+
+
+def demo_duplicates(*, user: Any, profiles: dict[str, Person]) -> list[Person]:
+    """Two second records, as a phone's address book brings them in, for the duplicate
+    review to find: the prospect under her Latin name at the same company, and the
+    cooling client as "Maggie" with her work email. Written through the services, as a
+    user would have."""
+    from rapport.people.services import fact_create, person_create, role_create
+
+    prospect, cooling = profiles["prospect"], profiles["cooling"]
+    role = prospect.roles.select_related("organisation").first()
+    latin = person_create(
+        actor=user,
+        given_name=prospect.romanised_name.split()[-1],
+        family_name=prospect.romanised_name.split()[0],
+        name_order="given_first",
+        display_name=" ".join(reversed(prospect.romanised_name.split())),
+        how_we_met="Phone contacts",
+        channels=[{"kind": "phone", "value": "+86 139 2000 7002", "label": "mobile"}],
+    )
+    if role is not None:
+        role_create(actor=user, person=latin, organisation=role.organisation, title="GM")
+    fact_create(actor=user, person=latin, category="food", value="Prefers tea to coffee")
+    email = cooling.channels.filter(kind="email").values_list("value", flat=True).first()
+    maggie = person_create(
+        actor=user,
+        given_name="Maggie",
+        family_name=cooling.family_name,
+        display_name=f"Maggie {cooling.family_name}",
+        how_we_met="Phone contacts",
+        channels=[{"kind": "email", "value": email or "maggie@example.com"}],
+    )
+    return [latin, maggie]

@@ -137,3 +137,23 @@ def test_claims_signals_and_surveys_are_spread_realistically(book, db):
     signals = Signal.objects.filter(interaction__team=team)
     assert {k for k in signals.values_list("kind", flat=True)} == set(Signal.Kind.values)
     assert Survey.objects.filter(team=team, answered_at__isnull=False).exists()
+
+
+def test_the_demo_book_has_duplicates_to_review(book, db):
+    """The demo brings two people in twice, as a phone's address book would: the
+    prospect under her Latin name at her company, the cooling client by her email."""
+    from rapport.transfer.duplicate_queries import duplicate_candidates
+
+    people = book["people"]
+    pairs = {
+        (c.first, c.second): {r.kind for r in c.reasons}
+        for c in duplicate_candidates(book["alice"])
+    }
+    of = {pid: (pair, kinds) for pair, kinds in pairs.items() for pid in pair}
+    pair, kinds = of[people["prospect"].pk]
+    assert "name" in kinds
+    twin = Person.objects.get(pk=sum(pair) - people["prospect"].pk)
+    assert twin.display_name == "Xiaolan Song"
+    pair, kinds = of[people["cooling"].pk]
+    assert "email" in kinds
+    assert Person.objects.get(pk=sum(pair) - people["cooling"].pk).given_name == "Maggie"
