@@ -400,26 +400,43 @@ def _conversation_events(
         when = cut[person_id]
         before = formats.date_format(timezone.localtime(when), "DATE_FORMAT")
         for kind, (decayed, count) in sorted(summed.items()):
-            rule = W.RULES[kind]
             label = ngettext(
                 "%(count)d earlier conversation, up to %(date)s",
                 "%(count)d earlier conversations, up to %(date)s",
                 count,
             ) % {"count": count, "date": before}
             out[person_id].append(
-                Event(
+                _summed(
                     kind,
-                    now,
-                    scales[person_id] * (decayed if rule.decays else count),
-                    None,
-                    label,
-                    timelines[person_id],
-                    ("earlier", person_id),
-                    count=int(count),
+                    decayed,
+                    int(count),
+                    now=now,
+                    scale=scales[person_id],
+                    label=label,
+                    url=timelines[person_id],
+                    key=("earlier", person_id),
                     dated=when,
                 )
             )
     return last
+
+
+def _summed(
+    kind: str,
+    decayed: float,
+    count: int,
+    *,
+    now: dt.datetime,
+    scale: float,
+    label: str,
+    url: str,
+    key: tuple[str, int],
+    dated: dt.datetime,
+) -> Event:
+    """Many records of one kind as one event, weighed as of `now`: its scale carries
+    their summed decay (or their number, for a kind that does not fade)."""
+    weight = decayed if W.RULES[kind].decays else count
+    return Event(kind, now, scale * weight, None, label, url, key, count=count, dated=dated)
 
 
 def _in_conversations(
@@ -516,21 +533,20 @@ def _conversation_totals(
                 total(person_id, event_kind, decayed, int(count), _as_datetime(newest))
     for person_id, kinds in totals.items():
         for kind, (decayed, count, newest) in sorted(kinds.items()):
-            rule = W.RULES[kind]
             # (Shown dated at the newest of them.)
             label = ngettext("%(count)d conversation", "%(count)d conversations", count) % {
                 "count": count
             }
             out[person_id].append(
-                Event(
+                _summed(
                     kind,
-                    now,
-                    scales[person_id] * (decayed if rule.decays else count),
-                    None,
-                    label,
-                    timelines[person_id],
-                    ("conversations", person_id),
-                    count=count,
+                    decayed,
+                    count,
+                    now=now,
+                    scale=scales[person_id],
+                    label=label,
+                    url=timelines[person_id],
+                    key=("conversations", person_id),
                     dated=newest,
                 )
             )
