@@ -87,7 +87,7 @@ def _person(p: Any) -> DuplicatePerson:
     "/people/duplicates", response=PairPage, summary="List likely duplicate people, best first"
 )
 def list_duplicates(request: HttpRequest, filters: Query[PageParams]) -> dict[str, Any]:
-    candidates = duplicate_queries.duplicate_candidates(request.user)
+    candidates = duplicate_queries.live_candidates(request.user)
     window = candidates[filters.offset : filters.offset + filters.limit]
     items = [
         PairOut(

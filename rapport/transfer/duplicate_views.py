@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rapport.people.models import Person
 from rapport.people.queries import person_for
 from rapport.transfer import duplicate_queries, merge
 
@@ -25,13 +27,15 @@ def _is_htmx(request: HttpRequest) -> bool:
 @login_required
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     """Pairs of people the user may see who look like one person, best first."""
-    candidates = duplicate_queries.duplicate_candidates(request.user)
+    candidates = duplicate_queries.live_candidates(request.user)
     page = Paginator(candidates, PAIRS_PER_PAGE).get_page(request.GET.get("page"))
     rows = duplicate_queries.duplicate_rows(request.user, list(page.object_list))
     return render(request, "transfer/duplicates.html", {"page": page, "rows": rows})
 
 
 def _error(request: HttpRequest, exc: ValidationError, pair: str) -> HttpResponse:
+    # 422 is swapped by htmx (see the htmx-config in base.html): the message replaces
+    # the pair, where the user clicked.
     return render(
         request,
         "transfer/_duplicate_error.html",
@@ -40,15 +44,24 @@ def _error(request: HttpRequest, exc: ValidationError, pair: str) -> HttpRespons
     )
 
 
+def _pair(request: HttpRequest, *names: str, write: bool = False) -> list[Person]:
+    """The people a form names. One merged away, deleted or made private since the
+    review was shown is a stale pair (ValidationError), not a missing page: the same
+    answer whether the person is gone or was never visible, so it reveals nothing."""
+    try:
+        return [person_for(request.user, request.POST.get(n, ""), write=write) for n in names]
+    except Http404 as exc:
+        raise ValidationError(_("this pair changed: reload the review")) from exc
+
+
 @login_required
 @require_POST
 def duplicate_merge(request: HttpRequest) -> HttpResponse:
     """Merge `other` into `keep` (both ids in the form); answers with the kept person."""
-    keep = person_for(request.user, request.POST.get("keep", ""), write=True)
-    other = person_for(request.user, request.POST.get("other", ""), write=True)
     pair = request.POST.get("pair", "")
-    other_name = other.display_name
     try:
+        keep, other = _pair(request, "keep", "other", write=True)
+        other_name = other.display_name
         kept = merge.merge_people(actor=request.user, keep=keep, other=other)
     except ValidationError as exc:
         return _error(request, exc, pair)
@@ -65,10 +78,9 @@ def duplicate_merge(request: HttpRequest) -> HttpResponse:
 @require_POST
 def duplicate_dismiss(request: HttpRequest) -> HttpResponse:
     """Record that two people are not the same; the pair leaves the review for good."""
-    first = person_for(request.user, request.POST.get("first", ""))
-    second = person_for(request.user, request.POST.get("second", ""))
     pair = request.POST.get("pair", "")
     try:
+        first, second = _pair(request, "first", "second")
         merge.distinct_pair_create(actor=request.user, first=first, second=second)
     except ValidationError as exc:
         return _error(request, exc, pair)

@@ -2,8 +2,9 @@
 
 `merge_people` keeps one record and folds the other into it, losing nothing: facts,
 channels, roles, tags, interactions, commitments, evidence shown, claims, surveys,
-share links, import keys, the people the other introduced and the audit history all
-move to the kept person; an exact copy of something the kept person already has is
+share links, import keys, the people the other introduced, the pairs reviewed as "not
+the same person", the trust trend line and the audit history all move to the kept
+person; an exact copy of something the kept person already has is
 dropped instead of doubled. Every relation to Person is found through
 `Person._meta`, so a model added later is moved too, or, if it has a uniqueness rule
 the merge cannot know about, the merge refuses until someone teaches it (see HANDLERS;
@@ -58,13 +59,45 @@ def _reassign(keep: Person, other: Person, field: models.Field[Any, Any]) -> Mov
 
 
 def _drop(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
-    """Records about the other alone (its computed trust, its dismissed pairs)."""
+    """Records about the other alone (its computed trust score)."""
     deleted, _per_model = field.model._default_manager.filter(**{field.name: other}).delete()
     return Moved(dropped=deleted)
 
 
 def _nothing(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
     return Moved()
+
+
+def _distinct_pairs(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
+    """ "Not the same person" said of the other holds for the kept person: each pair is
+    re-pointed (lower id first). A pair with the kept person itself, or one the kept
+    person already has, is dropped."""
+    result = Moved()
+    for pair in DistinctPair.objects.filter(**{field.name: other}):
+        partner = pair.second_id if field.name == "first" else pair.first_id
+        low, high = sorted((keep.pk, partner))
+        if partner in (keep.pk, other.pk) or (
+            DistinctPair.objects.filter(first_id=low, second_id=high).exists()
+        ):
+            pair.delete()
+            result.dropped += 1
+            continue
+        pair.first_id, pair.second_id = low, high
+        pair.save(update_fields=["first", "second"])
+        result.moved += 1
+    return result
+
+
+def _snapshots(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
+    """The other's trend line joins the kept person's: days the kept person has a
+    snapshot of keep theirs; the others move (the refresh after the merge recomputes
+    today's)."""
+    manager = field.model._default_manager
+    theirs = manager.filter(**{field.name: other})
+    dropped, _per_model = theirs.filter(
+        day__in=manager.filter(**{field.name: keep}).values("day")
+    ).delete()
+    return Moved(moved=theirs.update(**{field.name: keep}), dropped=dropped)
 
 
 def _channel_key(kind: str, value: str) -> tuple[str, str]:
@@ -206,8 +239,8 @@ HANDLERS: dict[str, tuple[str, Handler]] = {
     "people.Role.person": ("roles", _roles),
     "people.Channel.person": ("channels", _channels),
     "people.Fact.person": ("facts", _facts),
-    "people.DistinctPair.first": ("dismissed_pairs", _drop),
-    "people.DistinctPair.second": ("dismissed_pairs", _drop),
+    "people.DistinctPair.first": ("dismissed_pairs", _distinct_pairs),
+    "people.DistinctPair.second": ("dismissed_pairs", _distinct_pairs),
     # The many-to-many through Participation: moved with the participations.
     "interactions.Interaction.participants": ("interactions", _nothing),
     "interactions.Participation.person": ("interactions", _participations),
@@ -219,7 +252,8 @@ HANDLERS: dict[str, tuple[str, Handler]] = {
     "trust.Survey.person": ("surveys", _reassign),
     # Computed from the records above: recomputed for the kept person after the merge.
     "trust.TrustScore.person": ("trust_scores", _drop),
-    "trust.TrustSnapshot.person": ("trust_snapshots", _drop),
+    # The trend line: history, kept (see _snapshots).
+    "trust.TrustSnapshot.person": ("trust_snapshots", _snapshots),
     "transfer.ImportedContact.person": ("import_keys", _import_keys),
 }
 
@@ -346,9 +380,22 @@ def merge_people(*, actor: Any, keep: Person, other: Person) -> Person:
     Refuses (ValidationError naming the field) a person with themselves, people of
     another team or that the actor may not see, a team member's own record as the one
     merged away, and a shared record merged away into a private one."""
-    # Rows locked and read fresh: nothing may change them between check and merge.
-    keep = Person.objects.select_for_update().get(pk=keep.pk)
-    other = Person.objects.select_for_update().get(pk=other.pk)
+    if keep.pk == other.pk:
+        raise ValidationError({"other": _("a person cannot be merged with themselves")})
+    # Both rows locked in one query, in id order (two people merging the same pair in
+    # opposite directions wait for each other instead of deadlocking), and read fresh:
+    # nothing may change them between check and merge.
+    locked = {
+        p.pk: p
+        for p in Person.objects.select_for_update()
+        .filter(pk__in=[keep.pk, other.pk])
+        .order_by("pk")
+    }
+    if len(locked) < 2:
+        # Merged away or deleted by someone else since the pair was shown.
+        gone = "keep" if keep.pk not in locked else "other"
+        raise ValidationError({gone: _("this pair changed: reload the review")})
+    keep, other = locked[keep.pk], locked[other.pk]
     _check(actor, keep, other)
     organisations = set(
         Role.objects.filter(person__in=[keep, other]).values_list("organisation_id", flat=True)
@@ -421,8 +468,14 @@ def distinct_pair_create(*, actor: Any, first: Person, second: Person) -> Distin
     duplicate review stops suggesting them. Saying it twice changes nothing."""
     if first.pk == second.pk:
         raise ValidationError({"other": _("a person is always the same as themselves")})
+    # Locked (in id order, like a merge) so neither is merged away before the pair is
+    # written.
     visible = set(
-        visible_people(actor).filter(pk__in=[first.pk, second.pk]).values_list("pk", flat=True)
+        visible_people(actor)
+        .select_for_update()
+        .filter(pk__in=[first.pk, second.pk])
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if first.pk not in visible:
         raise ValidationError({"first": _("no such person")})

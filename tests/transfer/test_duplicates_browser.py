@@ -7,6 +7,7 @@ import pytest
 
 from rapport.people.models import Person
 from rapport.people.services import fact_create, person_create
+from rapport.transfer.merge import merge_people
 from tests.conftest import PASSWORD, make_user
 from tests.test_browser import browser_page  # noqa: F401  (the Chromium fixture)
 
@@ -54,3 +55,35 @@ def test_merging_a_pair_from_the_review_shows_the_kept_person_with_both_facts(
     facts = page.inner_text("#facts")
     assert "Calligraphy" in facts and "Sichuan hotpot" in facts
     assert "Xiaoming Wang" in page.inner_text("h1")  # the other spelling kept as romanised
+
+
+def test_a_pair_merged_by_someone_else_meanwhile_says_so_in_place(
+    live_server,
+    browser_page,  # noqa: F811
+    transactional_db,
+):
+    alice = make_user("alice", "Alpha Advisory")
+    wang = person_create(
+        actor=alice,
+        display_name="王小明",
+        channels=[{"kind": "email", "value": "xm@huawei.example"}],
+    )
+    card = person_create(
+        actor=alice,
+        display_name="Xiaoming Wang",
+        channels=[{"kind": "email", "value": "XM@huawei.example"}],
+    )
+    page = browser_page
+    page.goto(f"{live_server.url}/people/duplicates/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=pair]")
+
+    # A colleague merges the pair while Alice still looks at it.
+    merge_people(actor=alice, keep=wang, other=card)
+    page.click("[data-testid=merge-right]")
+    error = page.wait_for_selector("[data-testid=duplicate-error]")
+    assert "this pair changed: reload the review" in error.inner_text()
+    assert page.locator("[data-testid=pair]").count() == 0  # swapped where it was
+    assert Person.objects.filter(pk=wang.pk).exists()

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from rapport.accounts.models import AuditEntry
 from rapport.people.models import DistinctPair, Fact, Person
-from rapport.people.services import fact_create, person_create
+from rapport.people.services import fact_create, person_create, person_update, role_create
+from rapport.transfer import duplicate_queries
 from tests.conftest import api_for, client_for
 
 API = "/api/v1"
@@ -124,9 +125,65 @@ def test_nobody_merges_or_dismisses_a_person_they_cannot_see(book, alice, charli
         dismissed = client.post(
             reverse("duplicate_dismiss"), {"first": book["anna"].pk, "second": other.pk}
         )
-        assert (merged.status_code, dismissed.status_code) == (404, 404)
+        # The same answer as for a pair someone just merged: nothing is revealed.
+        for response in (merged, dismissed):
+            html = response.content.decode()
+            assert response.status_code == 422
+            assert "this pair changed: reload the review" in html
+            assert other.display_name not in html
         assert Person.objects.filter(pk=other.pk).exists()
     assert not DistinctPair.objects.exists()
+
+
+def test_a_pair_merged_meanwhile_says_so_where_it_was_clicked(book, alice, bob, card):
+    wang = book["wang"]
+    pair = f"{wang.pk}-{card.pk}"
+    client_for(bob).post(
+        reverse("duplicate_merge"), {"keep": wang.pk, "other": card.pk, "pair": pair}, **HTMX
+    )
+    # Alice's review still shows the pair; she merges the other way round, then dismisses.
+    client = client_for(alice)
+    merged = client.post(
+        reverse("duplicate_merge"), {"keep": card.pk, "other": wang.pk, "pair": pair}, **HTMX
+    )
+    dismissed = client.post(
+        reverse("duplicate_dismiss"), {"first": wang.pk, "second": card.pk, "pair": pair}, **HTMX
+    )
+    for response in (merged, dismissed):
+        html = response.content.decode()
+        assert response.status_code == 422  # swapped in by htmx (see base.html)
+        assert f'id="pair-{pair}"' in html
+        assert "this pair changed: reload the review" in html
+    assert Person.objects.filter(pk=wang.pk).exists()
+    assert not DistinctPair.objects.exists()
+
+
+def test_a_changed_email_changes_the_review_at_once(book, alice, card):
+    client = client_for(alice)
+    assert (
+        "same email xiaoming.wang@huawei.example"
+        in client.get(reverse("duplicate_list")).content.decode()
+    )
+    person_update(
+        actor=alice, person=card, channels=[{"kind": "email", "value": "xw@card.example"}]
+    )
+    html = client.get(reverse("duplicate_list")).content.decode()
+    assert "same email" not in html
+
+
+def test_another_teams_changes_leave_the_review_cached(book, alice, charlie):
+    before = duplicate_queries._fingerprint(alice)
+    person_update(
+        actor=charlie,
+        person=book["charlies"],
+        channels=[{"kind": "email", "value": "new@charlie.example"}],
+    )
+    role_create(actor=charlie, person=book["charlies"], organisation=book["charlies_org"])
+    assert duplicate_queries._fingerprint(alice) == before
+    person_update(
+        actor=alice, person=book["anna"], channels=[{"kind": "email", "value": "a@l.example"}]
+    )
+    assert duplicate_queries._fingerprint(alice) != before
 
 
 def test_not_the_same_person_hides_the_pair_from_the_whole_team(book, alice, bob, card):
@@ -176,6 +233,18 @@ def test_the_api_lists_pairs_with_reasons_and_does_not_take_duplicates_for_an_id
     assert pair["reasons"][0]["kind"] == "email"
     assert pair["reasons"][0]["text"] == "same email xiaoming.wang@huawei.example"
     assert api.get(f"{API}/people/{book['wang'].pk}").json()["display_name"] == "王小明"
+
+
+def test_the_api_count_is_the_pairs_it_returns(book, alice, bob, card):
+    api = api_for(alice)
+    assert api.get(f"{API}/people/duplicates").json()["count"] == 1
+    # Made private to Bob by a bulk change that no save records: the cached pair
+    # names someone Alice can no longer see, and is neither listed nor counted.
+    Person.objects.filter(pk=card.pk).update(visibility="private", owner=bob)
+    body = api.get(f"{API}/people/duplicates").json()
+    assert (body["count"], body["items"]) == (0, [])
+    page = client_for(alice).get(reverse("duplicate_list")).content.decode()
+    assert "0 pairs to review" in page
 
 
 def test_merging_over_the_api_returns_the_kept_person_with_both_records(book, alice, card):

@@ -4,11 +4,12 @@ person, nothing twice, one audit entry, and nobody can merge what they may not s
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, connections, models
 from django_tasks_db.models import DBTaskResult
 
 from rapport.accounts.models import AuditEntry
@@ -20,12 +21,13 @@ from rapport.people.models import Channel, DistinctPair, Fact, Person, Role
 from rapport.people.services import fact_create, person_create, role_create
 from rapport.portal.models import ShareLink
 from rapport.portal.services import share_link_create, survey_create
-from rapport.transfer import merge
+from rapport.transfer import duplicate_queries, merge
 from rapport.transfer.merge import HANDLERS, merge_people, relation_label, relations_to_person
 from rapport.transfer.models import ImportedContact
 from rapport.trust import scoring
 from rapport.trust.models import Claim, EvidenceShown, Survey, TrustScore, TrustSnapshot
 from rapport.trust.services import claim_create, evidence_create, evidence_show
+from tests.conftest import make_user
 
 WHEN = dt.datetime(2026, 11, 10, 9, 0, tzinfo=dt.UTC)
 
@@ -177,14 +179,67 @@ def test_the_merge_is_audited_once_with_the_other_and_what_moved(book, alice, tw
     assert AuditEntry.objects.filter(person=book["wang"]).count() >= earlier + 1
 
 
-def test_the_others_trust_is_dropped_and_recomputed_for_the_kept_person(book, alice, twin):
-    scoring.trust_refresh(person_ids=[book["wang"].pk, twin.pk])
-    assert TrustScore.objects.filter(person=twin).exists()
-    merge_people(actor=alice, keep=book["wang"], other=twin)
-    assert not TrustSnapshot.objects.filter(person_id=twin.pk).exists()
-    scoring.trust_refresh(person_ids=[book["wang"].pk])
-    score = TrustScore.objects.get(person=book["wang"])
-    assert score.detail  # computed from the merged record
+def _counts(person: Person) -> dict[str, int]:
+    detail = TrustScore.objects.get(person=person).detail
+    return {name: part["count"] for name, part in detail.items()}
+
+
+def test_the_kept_persons_trust_is_recomputed_from_both_histories(
+    book, alice, twin, django_capture_on_commit_callbacks
+):
+    wang = book["wang"]
+    scoring.trust_refresh(person_ids=[wang.pk, twin.pk])
+    before_wang, before_twin = _counts(wang), _counts(twin)
+    assert sum(before_twin.values()) > 0, "the twin has trust evidence of his own"
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_people(actor=alice, keep=wang, other=twin)
+    queued = DBTaskResult.objects.filter(task_path__endswith="refresh_trust").latest("enqueued_at")
+    kwargs = queued.args_kwargs["kwargs"]
+    assert wang.pk in kwargs["person_ids"]
+
+    scoring.trust_refresh(**kwargs)
+    after = _counts(wang)
+    # Every piece of evidence of either record counts for the kept person; the review
+    # both were in counts once, so the total is below the plain sum.
+    for name in after:
+        assert after[name] >= max(before_wang[name], before_twin[name]), name
+    assert sum(after.values()) > sum(before_wang.values())
+    assert sum(after.values()) <= sum(before_wang.values()) + sum(before_twin.values())
+
+
+def test_the_trend_lines_of_both_records_are_kept(book, alice, twin):
+    wang = book["wang"]
+    day = dt.date(2026, 10, 1)
+    values = {"c": 50.0, "r": 50.0, "i": 50.0, "s": 50.0}
+    TrustSnapshot.objects.create(team=wang.team, person=wang, day=day, t=40.0, **values)
+    for offset, t in ((0, 10.0), (1, 20.0), (2, 30.0)):
+        TrustSnapshot.objects.create(
+            team=wang.team, person=twin, day=day + dt.timedelta(days=offset), t=t, **values
+        )
+    merge_people(actor=alice, keep=wang, other=twin)
+    trend = list(TrustSnapshot.objects.filter(person=wang).values_list("day", "t"))
+    # The kept person's own day stays theirs; the twin's other days join the line.
+    assert trend == [
+        (day, 40.0),
+        (day + dt.timedelta(days=1), 20.0),
+        (day + dt.timedelta(days=2), 30.0),
+    ]
+    entry = AuditEntry.objects.get(action="person.merge")
+    assert entry.changes["moved"]["trust_snapshots"] == 2
+    assert entry.changes["dropped_as_copies"]["trust_snapshots"] == 1
+
+
+def test_a_pair_merged_away_by_someone_else_is_refused_with_a_clear_message(book, alice, twin):
+    wang = book["wang"]
+    merge_people(actor=alice, keep=wang, other=twin)
+    # A second reviewer, looking at the same pair, merges the other way round.
+    with pytest.raises(ValidationError) as err:
+        merge_people(actor=alice, keep=twin, other=wang)
+    assert err.value.message_dict["keep"] == ["this pair changed: reload the review"]
+    assert Person.objects.filter(pk=wang.pk).exists()
+    with pytest.raises(ValidationError) as err:
+        merge_people(actor=alice, keep=wang, other=twin)
+    assert err.value.message_dict["other"] == ["this pair changed: reload the review"]
 
 
 def test_a_person_cannot_be_merged_with_themselves(book, alice):
@@ -266,10 +321,25 @@ def test_an_unlisted_relation_moves_unless_a_uniqueness_rule_could_break(
         merge_people(actor=alice, keep=book["anna"], other=other)
 
 
-def test_a_dismissed_pair_with_the_merged_away_person_goes_with_them(book, alice, twin):
-    merge.distinct_pair_create(actor=alice, first=twin, second=book["anna"])
-    merge_people(actor=alice, keep=book["wang"], other=twin)
-    assert not DistinctPair.objects.exists()
+def test_pairs_reviewed_as_different_people_stay_reviewed_after_a_merge(book, alice, twin):
+    wang, anna = book["wang"], book["anna"]
+    # Someone sharing the twin's private address, reviewed as another person.
+    namesake = person_create(
+        actor=alice,
+        display_name="Xiaoming Wang (Lenovo)",
+        channels=[{"kind": "email", "value": "xm@private.example"}],
+    )
+    merge.distinct_pair_create(actor=alice, first=twin, second=namesake)
+    merge.distinct_pair_create(actor=alice, first=twin, second=anna)
+    merge.distinct_pair_create(actor=alice, first=wang, second=anna)  # said of both
+    merge.distinct_pair_create(actor=alice, first=wang, second=twin)  # then merged anyway
+    merge_people(actor=alice, keep=wang, other=twin)
+
+    pairs = set(DistinctPair.objects.values_list("first_id", "second_id"))
+    assert pairs == {tuple(sorted((wang.pk, namesake.pk))), tuple(sorted((wang.pk, anna.pk)))}
+    # The kept person now has the shared address, and the review does not ask again.
+    found = {c.pair for c in duplicate_queries.duplicate_candidates(alice)}
+    assert tuple(sorted((wang.pk, namesake.pk))) not in found
 
 
 def test_two_people_said_to_be_different_are_recorded_once_and_audited(book, alice):
@@ -285,3 +355,43 @@ def test_nobody_dismisses_a_pair_they_cannot_see(book, alice):
         merge.distinct_pair_create(actor=alice, first=book["anna"], second=book["bobs_secret"])
     with pytest.raises(ValidationError):
         merge.distinct_pair_create(actor=alice, first=book["anna"], second=book["anna"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_merging_one_pair_in_opposite_directions_end_with_one_person():
+    """On PostgreSQL each merge locks both people: in one statement, in id order, so the
+    second merge waits for the first and then finds the pair gone (a message, not a
+    deadlock or an error page). SQLite runs one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; row locks are PostgreSQL's")
+    alice = make_user("alice", "Alpha Advisory")
+    for _round in range(8):
+        first = person_create(actor=alice, display_name="Wang Xiaoming")
+        second = person_create(actor=alice, display_name="Xiaoming Wang")
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def merge_into(
+            keep: Person, other: Person, start: threading.Barrier, outcomes: list[str]
+        ) -> None:
+            try:
+                start.wait()
+                merge_people(actor=alice, keep=keep, other=other)
+                outcomes.append("merged")
+            except ValidationError as exc:
+                outcomes.append(exc.messages[0])
+            except Exception as exc:  # a deadlock, or a vanished row
+                outcomes.append(f"error: {exc!r}")
+            finally:
+                connections.close_all()
+
+        threads = [
+            threading.Thread(target=merge_into, args=(first, second, start, outcomes)),
+            threading.Thread(target=merge_into, args=(second, first, start, outcomes)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["merged", "this pair changed: reload the review"]
+        assert Person.objects.filter(pk__in=[first.pk, second.pk]).count() == 1
