@@ -97,10 +97,15 @@ def _start_worker() -> None:
 
 
 def _serve(host: str, port: int, threads: int, *, worker: bool = True) -> None:
+    from django.conf import settings
     from waitress import serve as waitress_serve
 
     from rapport.wsgi import application
 
+    # Imports run by this process's worker thread read in the same process: forking a
+    # process that runs other threads can leave the child waiting on a lock (see
+    # rapport.transfer.pipeline). `rapport import` and `rapport worker` do fork.
+    settings.RAPPORT_IMPORT_READ_AHEAD = False
     if worker:
         _start_worker()
     console.print(f"Serving Rapport at [bold]http://{host}:{port}[/bold]  (Ctrl+C to stop)")

@@ -20,6 +20,8 @@ PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: 'Zoë' and 'ZOE' both fold to 'zoe'."""
+    if text.isascii():
+        return text.casefold()  # nothing to decompose: the same result, much sooner
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

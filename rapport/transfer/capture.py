@@ -43,8 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import escape
 
 from rapport.accounts.models import AuditEntry
@@ -55,7 +56,9 @@ from rapport.people.queries import visible_people
 from rapport.people.services import normalise_channel, person_create
 from rapport.transfer.calendar_import import Attendee, MeetingRecord
 from rapport.transfer.mail import Address, MessageRecord
+from rapport.transfer.pipeline import read_ahead
 from rapport.transfer.records import ParseError
+from rapport.transfer.services import _AUDIT_COLUMNS, _insert, _prepared
 
 OnError = Literal["abort", "skip"]
 Action = Literal["created", "skipped"]
@@ -230,9 +233,11 @@ class _Capture:
         channels = (
             Channel.objects.filter(kind=Channel.Kind.EMAIL, person__in=visible)
             .select_related("person")
+            # Only what matching and writing read of a person (a big book has 100k).
+            .only("value", "person__owner", "person__visibility")
             .order_by("id")
         )
-        for channel in channels:
+        for channel in channels.iterator(chunk_size=5000):
             key = channel.value.strip().lower()
             current = self.people.get(key)
             if current is None or (
@@ -314,11 +319,15 @@ class _Capture:
 
     def look_up(self, source: str, external_ids: list[str]) -> None:
         """Note which of a chunk's ids the team's log already holds."""
+        # No ordering: the model's (newest first) makes SQLite walk the team's whole log
+        # by time instead of the unique index, over a minute a chunk in a big book.
         self.recorded = {
             value
             for value in Interaction.objects.filter(
                 team_id=self.team_id, source=source, external_id__in=external_ids
-            ).values_list("external_id", flat=True)
+            )
+            .order_by()
+            .values_list("external_id", flat=True)
             if value
         }
 
@@ -346,36 +355,58 @@ class _Capture:
             ready.append(plan)
         if not ready:
             return
-        created = Interaction.objects.bulk_create([p.interaction for p in ready])
-        participations: list[Participation] = []
+        now = timezone.now()
+        at = _prepared(AuditEntry, "at", now)
+        stamp = _prepared(Interaction, "created_at", now)
+        rows = []
+        for plan in ready:
+            interaction = plan.interaction
+            interaction.created_at = interaction.updated_at = now
+            row = []
+            for name in _INTERACTION_COLUMNS:
+                value = getattr(interaction, name)
+                if name in ("created_at", "updated_at"):
+                    value = stamp
+                elif name in _PREPARED_INTERACTION_COLUMNS:
+                    value = _prepared(Interaction, name, value)
+                row.append(value)
+            rows.append(tuple(row))
+        ids = _insert(Interaction, _INTERACTION_COLUMNS, rows, returning=True)
+        participations: list[tuple[Any, ...]] = []
         latest: dict[int, dt.datetime] = {}
-        audits: list[AuditEntry] = []
-        for plan, interaction in zip(ready, created, strict=True):
+        audits: list[tuple[Any, ...]] = []
+        for plan, pk in zip(ready, ids, strict=True):
+            interaction = plan.interaction
+            interaction.pk = pk
+            occurred = interaction.occurred_at
+            prepared_occurred = _prepared(Participation, "occurred_at", occurred)
             for person in plan.participants:
-                participations.append(
-                    Participation(
-                        interaction=interaction, person=person, occurred_at=interaction.occurred_at
-                    )
-                )
-                if person.pk not in latest or latest[person.pk] < interaction.occurred_at:
-                    latest[person.pk] = interaction.occurred_at
+                participations.append((pk, person.pk, prepared_occurred))
+                if person.pk not in latest or latest[person.pk] < occurred:
+                    latest[person.pk] = occurred
             private = interaction.visibility == Visibility.PRIVATE
             audits.append(
-                AuditEntry(
-                    team_id=self.team_id,
-                    actor=self.actor,
-                    private_to=self.actor if private else None,
-                    action="interaction.create",
-                    object_type="interaction",
-                    object_id=interaction.pk,
-                    summary=interaction.summary[:300],
-                    changes={"source": interaction.source, "external_id": interaction.external_id},
+                (
+                    self.team_id,
+                    self.actor.pk,
+                    self.actor.pk if private else None,
+                    None,
+                    "interaction.create",
+                    "interaction",
+                    pk,
+                    interaction.summary[:300],
+                    _prepared(
+                        AuditEntry,
+                        "changes",
+                        {"source": interaction.source, "external_id": interaction.external_id},
+                    ),
+                    at,
                 )
             )
-            plan.outcome.object_id = interaction.pk
+            plan.outcome.object_id = pk
             self.report.add(plan.outcome)
-        Participation.objects.bulk_create(participations)
-        AuditEntry.objects.bulk_create(audits)
+        _insert(Participation, ["interaction_id", "person_id", "occurred_at"], participations)
+        _insert(AuditEntry, _AUDIT_COLUMNS, audits)
         for person_id, when in latest.items():
             if person_id not in self.latest or self.latest[person_id] < when:
                 self.latest[person_id] = when
@@ -423,6 +454,16 @@ class _Capture:
         )
 
 
+# The columns an interaction is written with (bulk writes, as services._insert makes
+# them), and those whose values the database needs converted (times, JSON).
+_INTERACTION_COLUMNS = [f.attname for f in Interaction._meta.concrete_fields if not f.primary_key]
+_PREPARED_INTERACTION_COLUMNS = frozenset(
+    f.attname
+    for f in Interaction._meta.concrete_fields
+    if isinstance(f, models.DateTimeField | models.JSONField | models.DateField)
+)
+
+
 def _notes_html(notes: str) -> str:
     """What `render_markdown` makes of notes written here: paragraphs of escaped plain
     text (all Markdown punctuation in them is escaped) and the thread id as code. Built
@@ -446,13 +487,14 @@ _MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_\[\]<>#|~])")
 
 def _markdown_text(text: str) -> str:
     """Plain text made safe to show as Markdown: its punctuation taken literally."""
-    out = []
-    for ch in text:
-        if ch in "\\`*_[]<>#|~":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+
+
+def _as_read(item: Any) -> Any:
+    return item
 
 
 def _chunk(
@@ -513,13 +555,16 @@ def _run(
                 visibility=visibility,
             )
             chunk: list[Any] = []
-            for item in records:
-                chunk.append(item)
-                if len(chunk) >= BATCH_SIZE:
-                    _chunk(capture, chunk, source=source, key=key, plan=plan)
-                    if progress is not None:
-                        progress(len(chunk))
-                    chunk = []
+            # Reading the file needs no database: past its first records it runs in a
+            # second process, while this one matches and writes.
+            with read_ahead(records, _as_read) as items:
+                for item in items:
+                    chunk.append(item)
+                    if len(chunk) >= BATCH_SIZE:
+                        _chunk(capture, chunk, source=source, key=key, plan=plan)
+                        if progress is not None:
+                            progress(len(chunk))
+                        chunk = []
             _chunk(capture, chunk, source=source, key=key, plan=plan)
             if progress is not None and chunk:
                 progress(len(chunk))

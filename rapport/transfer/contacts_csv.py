@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from rapport.transfer import fields
 from rapport.transfer.records import (
@@ -96,6 +96,10 @@ class MappingError(ParseError):
     ) -> None:
         super().__init__(file, None, line, message, UNIT)
         self.columns = columns
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As it was made: it may be read in another process (rapport.transfer.pipeline).
+        return (type(self), (self.file, self.line, self.message, self.columns))
 
 
 # -- recognising the exports --------------------------------------------------------

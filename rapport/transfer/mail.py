@@ -283,7 +283,7 @@ def _read_message(
         raise _Bad("the message is empty", line)
     if not _HEADER_START.match(data):
         raise _Bad("the message does not start with a header (such as “From: …”)", first)
-    message = _PARSER.parsebytes(data)
+    message = _parse(data)
     raw: dict[str, str] = {}
     for key, value in message.raw_items():
         raw.setdefault(key.lower(), str(value))
@@ -346,6 +346,28 @@ def _read_message(
 
 
 _HEADER_START = re.compile(rb"^[!-9;-~]+[ \t]*:")
+# What the email package's parser takes for a header line (email.feedparser.headerRE).
+_PARSER_HEADER_LINE = re.compile(rb"^(From |[\041-\071\073-\176]*:|[\t ])")
+_PASSED_WHOLE = ("multipart", "message")
+
+
+def _parse(data: bytes) -> Message:
+    """The message as _PARSER makes it. A single-part message (most mail) has its header
+    block parsed alone and the rest set as its payload, which is what the parser would
+    do with it: its line-by-line walk through a body costs more than the headers. Any
+    other shape (multipart, an attached message, a header block the parser would end
+    elsewhere, carriage returns) is parsed whole."""
+    end = data.find(b"\n\n")
+    if end < 0 or b"\r" in data[:end]:
+        return _PARSER.parsebytes(data)
+    head = data[: end + 2]
+    if not all(_PARSER_HEADER_LINE.match(line) for line in head[:-2].split(b"\n")):
+        return _PARSER.parsebytes(data)
+    message = _PARSER.parsebytes(head)
+    if message.get_content_maintype() in _PASSED_WHOLE or message.defects:
+        return _PARSER.parsebytes(data)
+    message.set_payload(data[end + 2 :].decode("ascii", "surrogateescape"))
+    return message
 
 
 def _clip(text: str, size: int = 60) -> str:

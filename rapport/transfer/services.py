@@ -44,6 +44,7 @@ from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import normalise_channel, person_reindex
 from rapport.transfer import fields as text_fields
 from rapport.transfer.models import ImportedContact
+from rapport.transfer.pipeline import read_ahead
 from rapport.transfer.records import ContactRecord, NameOrder, ParseError, PartialDate
 
 OnError = Literal["abort", "skip"]
@@ -223,7 +224,7 @@ class _Invalid(Exception):
 # -- what a record asks for -------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass  # not slots: this pickles several times faster (see pipeline)
 class _Channel:
     kind: str
     value: str
@@ -237,7 +238,6 @@ class _Channel:
 class _Plan:
     """A record turned into Rapport's terms and checked, before any matching."""
 
-    record: ContactRecord
     where: str
     is_organisation: bool
     person: dict[str, Any]  # Person fields
@@ -407,8 +407,30 @@ def _validate_person_fields(fields: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-_EMAIL_VALIDATOR = EmailValidator()
 _URL_VALIDATOR = URLValidator()
+# Addresses of one domain are many in an address book: its check is made once.
+_domain_valid = functools.lru_cache(maxsize=4096)(EmailValidator().validate_domain_part)
+
+
+class _EmailValidator(EmailValidator):
+    def validate_domain_part(self, domain_part: str) -> bool:
+        return bool(_domain_valid(domain_part))
+
+
+_EMAIL_VALIDATOR = _EmailValidator()
+
+
+@functools.lru_cache(maxsize=16384)
+def _phone_form(value: str, region: str | None) -> str | None:
+    """A number's international form ("+86 138 0013 8000"), None if it cannot be read
+    or is impossible. Kept per value: a file repeats a colleague's office number."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return None
 
 
 def _normalised(kind: str, value: str) -> str:
@@ -421,22 +443,31 @@ def _normalised(kind: str, value: str) -> str:
             local, _at, domain = value.rpartition("@")
             return f"{local}@{domain.lower()}"
         if kind == _PHONE:
-            region = getattr(settings, "RAPPORT_PHONE_REGION", None)
-            number = phonenumbers.parse(value, region)
-            if phonenumbers.is_possible_number(number):
-                return phonenumbers.format_number(
-                    number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-                )
+            form = _phone_form(value, getattr(settings, "RAPPORT_PHONE_REGION", None))
+            if form is not None:
+                return form
         elif kind in _CHANNEL_KINDS:
             if kind in (_WEBSITE, _LINKEDIN) and value.startswith("http"):
                 _URL_VALIDATOR(value)
             return value
-    except (ValidationError, phonenumbers.NumberParseException):
+    except ValidationError:
         pass
     return normalise_channel(kind, value)
 
 
 _CHANNEL_KINDS = frozenset(Channel.Kind.values)
+
+
+@dataclass(slots=True)
+class _Rejected:
+    """A record the people rules reject as a whole, and why."""
+
+    record: ContactRecord
+    message: str
+
+
+# What planning makes of an item of the file.
+_Planned = _Plan | _Rejected | ParseError
 
 
 def _messages(exc: ValidationError) -> str:
@@ -451,6 +482,15 @@ class _Planner:
         self.source = source
         self.learned_how = f"imported from {source}"[:200] if source else "imported"
 
+    def planned(self, item: ContactRecord | ParseError) -> _Planned:
+        """The record's plan, or why it cannot be imported; a ParseError as it is."""
+        if isinstance(item, ParseError):
+            return item
+        try:
+            return self.plan(item)
+        except _Invalid as exc:
+            return _Rejected(item, exc.message)
+
     def where(self, record: ContactRecord) -> str:
         return f"{self.unit} {record.number}, line {record.line}"
 
@@ -463,7 +503,6 @@ class _Planner:
             not given and not family and bool(organisation) and display == organisation
         )
         plan = _Plan(
-            record=record,
             where=self.where(record),
             is_organisation=is_organisation,
             person={},
@@ -850,22 +889,20 @@ class _Run:
 
     # -- one batch ---------------------------------------------------------------------------
 
-    def batch(self, items: list[ContactRecord | ParseError]) -> None:
+    def batch(self, items: list[_Planned]) -> None:
         planned: list[_Plan | RecordOutcome] = []
         for item in items:
             if isinstance(item, ParseError):
                 planned.append(_outcome_of(item))
-                continue
-            try:
-                planned.append(self.planner.plan(item))
-            except _Invalid as exc:
-                where = self.planner.where(item)
-                skipped = RecordOutcome("skipped", where, item.display_name, reasons=[exc.message])
+            elif isinstance(item, _Rejected):
+                record, message = item.record, item.message
+                where = self.planner.where(record)
+                skipped = RecordOutcome("skipped", where, record.display_name, reasons=[message])
                 if self.on_error == "abort":
-                    self.fail(
-                        f"{item.source or self.report.source}, {where}: {exc.message}", skipped
-                    )
+                    self.fail(f"{record.source or self.report.source}, {where}: {message}", skipped)
                 planned.append(skipped)
+            else:
+                planned.append(item)
         wanted: set[int] = set()
         for plan in planned:
             if isinstance(plan, _Plan) and not plan.is_organisation:
@@ -1455,16 +1492,19 @@ def import_contacts(
     planner = _Planner(unit=record_unit or _unit_for(source_name), source=source_name)
     with transaction.atomic():
         run = _Run(actor, report, planner=planner, on_error=on_error, visibility=visibility)
-        batch: list[ContactRecord | ParseError] = []
-        for item in records:
-            if isinstance(item, ParseError) and on_error == "abort":
-                run.fail(str(item), _outcome_of(item))
-            batch.append(item)
-            if len(batch) >= BATCH_SIZE:
-                run.batch(batch)
-                if progress is not None:
-                    progress(len(batch))
-                batch = []
+        batch: list[_Planned] = []
+        # Reading and planning need no database: past the first records they run in a
+        # second process, while this one matches and writes.
+        with read_ahead(records, planner.planned) as planned:
+            for item in planned:
+                if isinstance(item, ParseError) and on_error == "abort":
+                    run.fail(str(item), _outcome_of(item))
+                batch.append(item)
+                if len(batch) >= BATCH_SIZE:
+                    run.batch(batch)
+                    if progress is not None:
+                        progress(len(batch))
+                    batch = []
         if batch:
             run.batch(batch)
             if progress is not None:
