@@ -10,7 +10,7 @@ import phonenumbers
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from rapport.env import data_dir, env_bool, env_list, env_str
+from rapport.env import data_dir, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -224,3 +224,6 @@ if not 1 <= RAPPORT_TRUST_HALF_LIFE_DAYS <= 3650:
 # Uploaded files (evidence attachments) live in the data folder.
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+
+# The largest file the import page and API accept, in bytes (a 1 GB mail archive fits).
+RAPPORT_MAX_IMPORT_BYTES = env_int("RAPPORT_MAX_IMPORT_BYTES", 2 * 1024**3, low=1)

@@ -22,7 +22,7 @@ def test_every_setting_read_from_the_environment_is_in_the_readme():
     sources = (ROOT / "rapport" / "settings.py").read_text() + (
         ROOT / "rapport" / "env.py"
     ).read_text()
-    names = set(re.findall(r'env_(?:str|bool|list)\("([A-Z_]+)"', sources)) | {"DATABASE_URL"}
+    names = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_]+)"', sources)) | {"DATABASE_URL"}
     assert {"RAPPORT_DATA_DIR", "RAPPORT_SECRET_KEY", "RAPPORT_DEBUG"} <= names
     for name in names:
         assert f"`{name}`" in README or f"`${name}`" in README, name

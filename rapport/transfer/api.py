@@ -10,6 +10,7 @@ from typing import Any, Literal
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -86,7 +87,12 @@ def _mapping(items: list[str]) -> dict[str, str]:
         column, equals, target = item.rpartition("=")
         if not equals or not column.strip() or not target.strip():
             raise ValidationError(
-                {"mapping": f"mapping takes COLUMN=FIELD, e.g. 'Mobile=phone:mobile', not {item!r}"}
+                {
+                    "mapping": _(
+                        "mapping takes COLUMN=FIELD, e.g. 'Mobile=phone:mobile', not %(item)s"
+                    )
+                    % {"item": repr(item)}
+                }
             )
         mapping[column.strip()] = target.strip()
     return mapping
@@ -101,7 +107,9 @@ def _mapping(items: list[str]) -> dict[str, str]:
         "comes back with 200; a larger one is queued and comes back with 202: follow it "
         "with GET /import/{id}. A CSV that is not a Google, Outlook or LinkedIn export "
         "needs `mapping` (COLUMN=FIELD, repeatable); without it the 422 error lists the "
-        "file's columns."
+        "file's columns. A file over the server's limit (RAPPORT_MAX_IMPORT_BYTES, 2 GiB "
+        "unless set) is refused with 422 naming the limit. A job whose worker stopped "
+        "(killed, out of memory) reads as failed."
     ),
 )
 def import_file(
@@ -111,7 +119,8 @@ def import_file(
     kind = jobs.detect_format(name, options.file_format)
     mapping = _mapping(options.mapping)
     if mapping and kind != "csv":
-        raise ValidationError({"mapping": "a column mapping is for CSV files"})
+        raise ValidationError({"mapping": _("a column mapping is for CSV files")})
+    jobs.forget_old_uploads()
     stored, size = jobs.store_upload(file)
     if kind == "csv":
         problem = jobs.mapping_problem(jobs.stored_path(stored), name, mapping)
@@ -119,10 +128,11 @@ def import_file(
             jobs.stored_path(stored).unlink(missing_ok=True)
             detail = str(problem)
             if isinstance(problem, MappingError) and problem.columns:
-                detail += (
-                    f". Its columns: {', '.join(problem.columns)}. "
-                    f"Fields: {', '.join(MAPPABLE_FIELDS)}"
-                )
+                detail = _("%(problem)s. Its columns: %(columns)s. Fields: %(fields)s") % {
+                    "problem": detail,
+                    "columns": ", ".join(problem.columns),
+                    "fields": ", ".join(MAPPABLE_FIELDS),
+                }
             raise ValidationError({"mapping": detail})
     fields = options.dict()
     small = size <= jobs.SYNC_LIMIT
@@ -143,7 +153,7 @@ def import_file(
 
 @router.get("/import/{job_id}", response=ImportJobOut, summary="An import's status and report")
 def get_import(request: HttpRequest, job_id: int) -> ImportJobOut:
-    return job_out(jobs.job_for(request.user, job_id))
+    return job_out(jobs.job_check_alive(jobs.job_for(request.user, job_id)))
 
 
 def _download(writer: Any, request: HttpRequest, filename: str, content_type: str) -> FileResponse:

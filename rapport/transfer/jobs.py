@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,8 +28,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from rapport.transfer.models import ImportJob
@@ -54,6 +57,11 @@ REPORT_RECORDS = 2000
 OPTION_NAMES = ("dry_run", "skip_bad", "private", "create_people")
 # A dry run's upload is kept this long after it finished, for "Import for real".
 UPLOADS_KEPT = dt.timedelta(days=1)
+# A running import touches its progress file at least this often (seconds) ...
+HEARTBEAT_EVERY = 30
+# ... and one whose file has not been touched for this long lost its worker (killed, out
+# of memory): it is marked failed. Its transaction never committed, so nothing was saved.
+STALLED_AFTER = dt.timedelta(minutes=5)
 
 
 def imports_dir() -> Path:
@@ -98,22 +106,60 @@ def detect_format(file_name: str, chosen: str = "") -> str:
 # -- storing uploads ---------------------------------------------------------------------
 
 
+def _too_large(name: str, limit: int) -> ValidationError:
+    return ValidationError(
+        {
+            "file": _(
+                "%(name)s is too large: the largest file Rapport imports is %(limit)s "
+                "(RAPPORT_MAX_IMPORT_BYTES)"
+            )
+            % {"name": name, "limit": filesizeformat(limit)}
+        }
+    )
+
+
 def store_upload(upload: UploadedFile) -> tuple[str, int]:
-    """Save an uploaded file under the data folder; its stored name and size."""
-    suffix = Path(upload.name or "").suffix.lower()[:10]
+    """Save an uploaded file under the data folder; its stored name and size.
+    ValidationError naming the file when it is over RAPPORT_MAX_IMPORT_BYTES or cannot
+    be written (a full disk); no partial file is left behind."""
+    name = upload.name or "upload"
+    limit = int(settings.RAPPORT_MAX_IMPORT_BYTES)
+    if upload.size is not None and upload.size > limit:
+        raise _too_large(name, limit)
+    suffix = Path(name).suffix.lower()[:10]
     stored = f"{uuid.uuid4().hex}{suffix if suffix.isascii() else ''}"
+    path = imports_dir() / stored
     size = 0
-    with open(imports_dir() / stored, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-            size += len(chunk)
+    try:
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                if size > limit:  # the upload said it was smaller
+                    raise _too_large(name, limit)
+                out.write(chunk)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise ValidationError(
+            {
+                "file": _("could not save %(name)s: %(error)s")
+                % {"name": name, "error": exc.strerror or exc}
+            }
+        ) from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return stored, size
+
+
+def _is_upload_name(name: str) -> bool:
+    """Whether a file name is one store_upload makes (a uuid and the file's suffix)."""
+    return len(name) >= 32 and all(c.isalnum() or c == "." for c in name)
 
 
 def stored_path(stored_name: str) -> Path:
     """The path of a stored upload, refusing any name that is not one store_upload made."""
     name = Path(stored_name).name
-    if name != stored_name or len(name) < 32 or not all(c.isalnum() or c == "." for c in name):
+    if name != stored_name or not _is_upload_name(name):
         raise Http404("No such upload")
     path = imports_dir() / name
     if not path.is_file():
@@ -202,6 +248,40 @@ def job_for(actor: Any, job_id: int | str) -> ImportJob:
 # -- progress ------------------------------------------------------------------------------
 
 
+def _heartbeat(job: ImportJob) -> dt.datetime:
+    """When the job's worker last showed it was alive: the progress file's time (the
+    worker touches it while it runs), else when the job started."""
+    try:
+        return dt.datetime.fromtimestamp(_progress_path(job.pk).stat().st_mtime, tz=dt.UTC)
+    except OSError:
+        return job.started_at or job.created_at
+
+
+def job_check_alive(job: ImportJob) -> ImportJob:
+    """The job, marked failed if it is running but its worker stopped showing signs of
+    life STALLED_AFTER ago (killed, out of memory): its page then stops waiting, and
+    its file is forgotten with the others. The import is one transaction that never
+    committed, so nothing was saved."""
+    if job.status != ImportJob.Status.RUNNING:
+        return job
+    if _heartbeat(job) > timezone.now() - STALLED_AFTER:
+        return job
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+        status=ImportJob.Status.FAILED,
+        error=_("the import stopped: the worker was interrupted; nothing was saved"),
+        report={"interrupted": True},
+        finished_at=timezone.now(),
+    )
+    _progress_path(job.pk).unlink(missing_ok=True)
+    job.refresh_from_db()
+    return job
+
+
+def job_interrupted(job: ImportJob) -> bool:
+    """Whether the job failed because its worker stopped (so trying again may work)."""
+    return job.status == ImportJob.Status.FAILED and bool((job.report or {}).get("interrupted"))
+
+
 def job_progress(job: ImportJob) -> dict[str, Any]:
     """How far the job has got: records handled, bytes read of the file, and a percent."""
     processed, read = job.processed, job.bytes_read
@@ -250,6 +330,30 @@ class _Progress:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class _Heartbeat:
+    """Touches the progress file every HEARTBEAT_EVERY seconds while the import runs,
+    however long one batch or the final commit takes: only a worker that is gone
+    leaves it untouched for STALLED_AFTER."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="import-heartbeat", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_EVERY):
+            with contextlib.suppress(OSError):
+                os.utime(self.path)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 def _trimmed(report: dict[str, Any]) -> dict[str, Any]:
@@ -326,8 +430,10 @@ def job_run(job: ImportJob) -> ImportJob:
     on_error: Literal["abort", "skip"] = "skip" if options.get("skip_bad") else "abort"
     visibility = "private" if options.get("private") else "team"
     progress = _Progress(job.pk, None)
+    # The progress file goes only once the job is finished: without it a running job
+    # would look as if its worker had stopped.
     try:
-        with open(job_path(job), "rb") as stream:
+        with open(job_path(job), "rb") as stream, _Heartbeat(progress.path):
             progress.stream = stream
             progress.write()
             try:
@@ -370,18 +476,39 @@ def job_run(job: ImportJob) -> ImportJob:
     except Exception as exc:
         _finish(job, ImportJob.Status.FAILED, None, f"{job.file_name}: {exc}")
         raise
+    else:
+        _finish(job, ImportJob.Status.DONE, result.as_json())
     finally:
         progress.remove()
-    _finish(job, ImportJob.Status.DONE, result.as_json())
     if not job.dry_run:
         _forget_upload(job)
     return job
 
 
+def _unlink(path: Path) -> bool:
+    """Delete a file another worker may be deleting too; whether this call deleted it."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _older_than(path: Path, cutoff: dt.datetime) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff.timestamp()
+    except FileNotFoundError:
+        return False
+
+
 def forget_old_uploads(*, older_than: dt.timedelta = UPLOADS_KEPT) -> int:
     """Delete uploads whose imports all finished more than `older_than` ago (a dry run
-    keeps its file for a while, for "Import for real"): an address book should not
-    linger on disk. Returns how many files went."""
+    keeps its file for a while, for "Import for real"), and uploads no import names
+    that are that old (a CSV whose mapping form was never answered): an address book
+    should not linger on disk. Jobs whose worker died are marked failed first, so their
+    files go too, and so do old progress files. Returns how many uploads went."""
+    for running in ImportJob.objects.filter(status=ImportJob.Status.RUNNING):
+        job_check_alive(running)
     cutoff = timezone.now() - older_than
     busy = set(
         ImportJob.objects.exclude(finished_at__lt=cutoff).values_list("stored_name", flat=True)
@@ -392,12 +519,21 @@ def forget_old_uploads(*, older_than: dt.timedelta = UPLOADS_KEPT) -> int:
         .values_list("stored_name", flat=True)
         .distinct()
     ):
-        if stored in busy:
-            continue
-        path = imports_dir() / Path(stored).name
-        if path.is_file():
-            path.unlink()
-            gone += 1
+        if stored not in busy:
+            gone += _unlink(imports_dir() / Path(stored).name)
+    old = [p for p in imports_dir().iterdir() if p.is_file() and _older_than(p, cutoff)]
+    uploads = {path.name: path for path in old if _is_upload_name(path.name)}
+    named = set(
+        ImportJob.objects.filter(stored_name__in=list(uploads)).values_list(
+            "stored_name", flat=True
+        )
+    )
+    for name, path in uploads.items():
+        if name not in named:
+            gone += _unlink(path)
+    for path in old:
+        if path.name.startswith("job-") and path.suffix in (".progress", ".part"):
+            _unlink(path)
     return gone
 
 
@@ -421,43 +557,45 @@ def run_import(job_id: int) -> str:
 
 # -- CSV column mapping ----------------------------------------------------------------
 
-# The choices the mapping form offers: every field, and the usual labels.
-MAPPING_CHOICES = [
-    "display_name",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "nickname",
-    "phonetic_given",
-    "phonetic_family",
-    "organisation",
-    "department",
-    "title",
-    "email",
-    "email:work",
-    "email:home",
-    "phone",
-    "phone:mobile",
-    "phone:work",
-    "phone:home",
-    "url",
-    "address",
-    "address:work",
-    "address:home",
-    "social:wechat",
-    "social:linkedin",
-    "social:whatsapp",
-    "birthday",
-    "lunar_birthday",
-    "anniversary",
-    "related",
-    "related:spouse",
-    "note",
-    "categories",
-    "how_we_met",
-    "photo_url",
-    "uid",
-]
+# The choices the mapping form offers: every field, and the usual labels, each with the
+# words the form shows for it.
+MAPPING_LABELS = {
+    "display_name": gettext_lazy("Name as shown"),
+    "given_name": gettext_lazy("Given (first) name"),
+    "middle_name": gettext_lazy("Middle name"),
+    "family_name": gettext_lazy("Family (last) name"),
+    "nickname": gettext_lazy("Nickname"),
+    "phonetic_given": gettext_lazy("Given name as pronounced (e.g. pinyin)"),
+    "phonetic_family": gettext_lazy("Family name as pronounced (e.g. pinyin)"),
+    "organisation": gettext_lazy("Company or organisation"),
+    "department": gettext_lazy("Department"),
+    "title": gettext_lazy("Job title"),
+    "email": gettext_lazy("Email"),
+    "email:work": gettext_lazy("Work email"),
+    "email:home": gettext_lazy("Home email"),
+    "phone": gettext_lazy("Phone"),
+    "phone:mobile": gettext_lazy("Mobile phone"),
+    "phone:work": gettext_lazy("Work phone"),
+    "phone:home": gettext_lazy("Home phone"),
+    "url": gettext_lazy("Website"),
+    "address": gettext_lazy("Postal address"),
+    "address:work": gettext_lazy("Work address"),
+    "address:home": gettext_lazy("Home address"),
+    "social:wechat": gettext_lazy("WeChat ID"),
+    "social:linkedin": gettext_lazy("LinkedIn profile"),
+    "social:whatsapp": gettext_lazy("WhatsApp number"),
+    "birthday": gettext_lazy("Birthday"),
+    "lunar_birthday": gettext_lazy("Chinese lunar birthday"),
+    "anniversary": gettext_lazy("Anniversary"),
+    "related": gettext_lazy("Related person"),
+    "related:spouse": gettext_lazy("Spouse"),
+    "note": gettext_lazy("Notes"),
+    "categories": gettext_lazy("Tags"),
+    "how_we_met": gettext_lazy("How we met"),
+    "photo_url": gettext_lazy("Photo web address"),
+    "uid": gettext_lazy("Contact ID in the other system"),
+}
+MAPPING_CHOICES = list(MAPPING_LABELS)
 _GUESSES = {
     "name": "display_name",
     "full name": "display_name",

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from rapport.people.queries import person_for
 from rapport.transfer import erase, export, jobs
-from rapport.transfer.contacts_csv import MAPPABLE_FIELDS, MappingError
+from rapport.transfer.contacts_csv import MappingError
 from rapport.transfer.models import ImportJob
 
 _MAPPING_SALT = "rapport.transfer.mapping"
@@ -76,14 +76,11 @@ def _mapping_page(
         }
         for i, column in enumerate(columns)
     ]
-    choices = [
-        (value, MAPPABLE_FIELDS.get(value.split(":")[0], "")) for value in jobs.MAPPING_CHOICES
-    ]
     context = {
         "token": token,
         "file_name": file_name,
         "rows": rows,
-        "choices": choices,
+        "choices": list(jobs.MAPPING_LABELS.items()),
         "problem": problem,
         "options": pending["options"],
     }
@@ -95,21 +92,30 @@ def _mapping_page(
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload a file to import; a CSV nobody recognises goes on to the mapping form."""
     form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        jobs.forget_old_uploads()
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         name = upload.name or "upload"
         try:
             kind = jobs.detect_format(name, form.cleaned_data["file_format"])
+            stored, size = jobs.store_upload(upload)
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages)[0])
         else:
-            stored, size = jobs.store_upload(upload)
             options = _options(form.cleaned_data)
             if kind == "csv":
                 problem = jobs.mapping_problem(jobs.stored_path(stored), name, {})
                 if isinstance(problem, MappingError) and problem.columns:
+                    # Signed for this user only: a leaked token imports nothing elsewhere.
                     token = signing.dumps(
-                        {"stored": stored, "name": name, "size": size, "options": options},
+                        {
+                            "stored": stored,
+                            "name": name,
+                            "size": size,
+                            "options": options,
+                            "user": request.user.pk,
+                        },
                         salt=_MAPPING_SALT,
                     )
                     return _mapping_page(
@@ -132,7 +138,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _upload_page(request: HttpRequest, form: ImportForm, *, status: int = 200) -> HttpResponse:
-    recent = jobs.jobs_of(request.user)[:10]
+    recent = [jobs.job_check_alive(job) for job in jobs.jobs_of(request.user)[:10]]
     return render(
         request, "transfer/import_upload.html", {"form": form, "recent": recent}, status=status
     )
@@ -144,11 +150,13 @@ def import_mapping(request: HttpRequest) -> HttpResponse:
     """The mapping form's answer: check the mapping against the file, then queue it."""
     token = request.POST.get("token", "")
     try:
-        pending = signing.loads(token, salt=_MAPPING_SALT, max_age=24 * 3600)
-    except signing.BadSignature:
+        pending = signing.loads(token, salt=_MAPPING_SALT, max_age=jobs.UPLOADS_KEPT)
+        if pending.get("user") != request.user.pk:
+            raise signing.BadSignature("another user's upload")
+        path = jobs.stored_path(pending["stored"])  # gone once UPLOADS_KEPT has passed
+    except (signing.BadSignature, Http404):
         messages.error(request, _("That upload has expired: upload the file again."))
         return redirect("import_upload")
-    path = jobs.stored_path(pending["stored"])
     columns = tuple(request.POST.getlist("column"))
     mapping: dict[str, str] = {}
     for i, column in enumerate(columns):
@@ -190,6 +198,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         "created": [r for r in records if r.get("action") == "created"][:200],
         "warned": [r for r in records if r.get("warnings")],
         "file_kept": jobs.job_path(job).is_file(),
+        "interrupted": jobs.job_interrupted(job),
         # Queued for long: no worker is running (`rapport serve --no-worker` alone).
         "waiting_long": job.status == ImportJob.Status.QUEUED
         and job.created_at < timezone.now() - WORKER_PATIENCE,
@@ -199,7 +208,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
 @login_required
 def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """An import's progress, then its report; htmx polls the status part every second."""
-    job = jobs.job_for(request.user, job_id)
+    job = jobs.job_check_alive(jobs.job_for(request.user, job_id))
     context = _job_context(job)
     if request.headers.get("HX-Request"):
         return render(request, "transfer/_job_status.html", context)
@@ -209,7 +218,8 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_again(request: HttpRequest, job_id: int) -> HttpResponse:
-    """Run a dry run's file for real (or an aborted one again, skipping bad records)."""
+    """Run a dry run's file for real (or an aborted one again, skipping bad records; or
+    an interrupted one again as it was, with `retry`)."""
     job = jobs.job_for(request.user, job_id)
     if not job.finished:
         return redirect("import_job", job_id=job.pk)
@@ -226,7 +236,7 @@ def import_again(request: HttpRequest, job_id: int) -> HttpResponse:
             stored_name=job.stored_name,
             file_size=job.file_size,
             file_format=job.file_format,
-            options={**options, "dry_run": False},
+            options={**options, "dry_run": job.dry_run and bool(request.POST.get("retry"))},
         )
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))

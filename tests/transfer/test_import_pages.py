@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -300,3 +303,182 @@ def test_a_job_left_queued_says_the_worker_may_not_be_running(alice: Any) -> Non
     ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=1))
     page = client_for(alice).get(reverse("import_job", args=[job.pk])).text
     assert 'data-testid="no-worker"' in page
+
+
+# -- uploads do not linger, stuck jobs end, the mapping token is the uploader's -----------
+
+
+def _age(path: Path, days: float) -> None:
+    then = (timezone.now() - dt.timedelta(days=days)).timestamp()
+    os.utime(path, (then, then))
+
+
+def test_an_upload_left_on_the_mapping_form_is_deleted_a_day_later(
+    alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    web = client_for(alice)
+    form = _upload(web, "odd.csv", ODD_CSV.encode())
+    assert "Map the columns" in form.text
+    (left,) = jobs.imports_dir().iterdir()  # the mapping form is never submitted
+    _upload(web, "friends.vcf", CARDS)
+    assert left.exists(), "kept while the mapping form may still be answered"
+
+    _age(left, days=2)
+    queued = _job_of(_upload(web, "friends.vcf", CARDS))  # any later upload sweeps
+
+    assert not left.exists()
+    assert jobs.job_path(queued).exists(), "a queued job's file is not swept"
+    again = web.post(
+        reverse("import_mapping"),
+        {"token": form.context["token"], "column": ["Who"], "map_0": "display_name"},
+    )
+    assert again.status_code == 302 and again["Location"] == reverse("import_upload")
+
+
+def test_the_sweep_keeps_old_files_that_jobs_still_use_and_files_it_does_not_know(
+    alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    queued = _job_of(_upload(client_for(alice), "friends.vcf", CARDS))
+    other = jobs.imports_dir() / "README.txt"
+    other.write_text("not an upload")
+    orphan = jobs.imports_dir() / "aaaabbbbccccddddeeeeffff00001111.vcf"
+    orphan.write_bytes(CARDS)
+    for path in (jobs.job_path(queued), other, orphan):
+        _age(path, days=3)
+
+    assert jobs.forget_old_uploads() == 1
+
+    assert not orphan.exists()
+    assert jobs.job_path(queued).exists() and other.exists()
+
+
+def test_an_upload_over_the_size_limit_is_refused_naming_the_limit(
+    alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    settings.RAPPORT_MAX_IMPORT_BYTES = 100
+    response = _upload(client_for(alice), "friends.vcf", CARDS)  # CARDS is over 100 bytes
+    assert response.status_code == 422
+    assert "100\xa0bytes" in response.text and "RAPPORT_MAX_IMPORT_BYTES" in response.text
+    assert not ImportJob.objects.exists()
+    assert list(jobs.imports_dir().iterdir()) == []
+
+
+class _Upload(SimpleUploadedFile):
+    """An upload that says it is smaller than it is, or whose disk fills up midway."""
+
+    def __init__(self, content: bytes, *, claimed: int, fail: bool = False) -> None:
+        super().__init__("friends.vcf", content)
+        self.size = claimed
+        self.fail = fail
+
+    def chunks(self, chunk_size: int | None = None) -> Any:
+        for start in range(0, len(self.file.getvalue()), 64):
+            if self.fail and start:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            yield self.file.getvalue()[start : start + 64]
+
+
+def test_storing_stops_at_the_limit_and_leaves_no_partial_file(
+    settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    settings.RAPPORT_MAX_IMPORT_BYTES = 100
+    with pytest.raises(ValidationError) as lying:
+        jobs.store_upload(_Upload(CARDS, claimed=10))
+    assert "100\xa0bytes" in lying.value.message_dict["file"][0]
+    assert list(jobs.imports_dir().iterdir()) == []
+
+    settings.RAPPORT_MAX_IMPORT_BYTES = 10_000
+    with pytest.raises(ValidationError) as full:
+        jobs.store_upload(_Upload(CARDS, claimed=len(CARDS), fail=True))
+    assert "No space left on device" in full.value.message_dict["file"][0]
+    assert list(jobs.imports_dir().iterdir()) == []
+
+
+def _running_job(alice: Any) -> ImportJob:
+    job = _job_of(_upload(client_for(alice), "friends.vcf", CARDS, dry_run="on"))
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="running", started_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    jobs._Progress(job.pk, None).write()
+    job.refresh_from_db()
+    return job
+
+
+def test_a_job_whose_worker_died_is_marked_failed_and_can_be_tried_again(
+    transactional_db: Any, alice: Any
+) -> None:
+    web = client_for(alice)
+    job = _running_job(alice)
+    alive = web.get(reverse("import_job", args=[job.pk]), headers={"HX-Request": "true"}).text
+    assert 'data-status="running"' in alive and 'hx-trigger="every 1s"' in alive
+
+    _age(jobs._progress_path(job.pk), days=1 / 24)  # no heartbeat for an hour
+    page = web.get(reverse("import_job", args=[job.pk]), headers={"HX-Request": "true"}).text
+
+    assert 'data-status="failed"' in page
+    assert 'hx-trigger="every 1s"' not in page, "polling stops"
+    assert "the worker was interrupted; nothing was saved" in page
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at is not None
+    assert 'data-testid="try-again"' in page
+
+    again = _job_of(web.post(reverse("import_again", args=[job.pk]), {"retry": "1"}))
+    assert again.dry_run, "trying again keeps the options, a dry run stays one"
+    _run_worker()
+    again.refresh_from_db()
+    assert again.status == "done" and again.report["created"] == 2
+
+
+def test_a_stuck_job_nobody_looks_at_is_ended_and_its_file_cleaned_later(
+    alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    job = _running_job(alice)
+    _age(jobs._progress_path(job.pk), days=1 / 24)
+    jobs.forget_old_uploads()
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert not jobs._progress_path(job.pk).exists()
+    ImportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=2))
+    jobs.forget_old_uploads()
+    assert not jobs.job_path(job).exists()
+
+
+def test_a_mapping_token_works_only_for_the_user_who_uploaded(
+    alice: Any, bob: Any, charlie: Any
+) -> None:
+    token = _upload(client_for(alice), "odd.csv", ODD_CSV.encode()).context["token"]
+    answer = {
+        "token": token,
+        "column": ["Who", "Mail", "Cell", "Firm"],
+        "map_0": "display_name",
+        "map_1": "email",
+    }
+    for other in (bob, charlie):
+        response = client_for(other).post(reverse("import_mapping"), answer)
+        assert response.status_code == 302 and response["Location"] == reverse("import_upload")
+    assert not ImportJob.objects.exists()
+    assert _job_of(client_for(alice).post(reverse("import_mapping"), answer)).owner == alice
+
+
+def test_the_mapping_form_names_fields_in_words_and_sends_their_keys(alice: Any) -> None:
+    form = _upload(client_for(alice), "odd.csv", ODD_CSV.encode())
+    assert '<option value="phone:mobile" selected>Mobile phone</option>' in form.text
+    assert ">phone:mobile<" not in form.text and ">display_name" not in form.text
+
+
+def test_the_report_in_chinese_uses_report_words_not_those_of_other_pages(
+    transactional_db: Any, alice: Any
+) -> None:
+    alice.member.language = "zh-hans"
+    alice.member.save()
+    web = client_for(alice)
+    job = _job_of(_upload(web, "friends.vcf", CARDS))
+    _run_worker()
+    page = web.get(reverse("import_job", args=[job.pk])).text
+    assert "Maya Okafor" in page
+    assert "创建时间" not in page and "创建于" not in page, "a creation time is not a count"

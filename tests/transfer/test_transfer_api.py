@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from rapport.people.models import Person
 from rapport.transfer import jobs
+from rapport.transfer.models import ImportJob
 from tests.conftest import api_for
 
 CARDS = b"""BEGIN:VCARD
@@ -139,3 +144,56 @@ def test_the_endpoints_want_a_token(db: Any) -> None:
     for url in ("/api/v1/export/people.vcf", "/api/v1/import/1", "/api/v1/people/1/export"):
         assert anonymous.get(url).status_code == 401
     assert anonymous.post("/api/v1/people/1/erase").status_code == 401
+
+
+def _age(path: Path, hours: float) -> None:
+    then = (timezone.now() - dt.timedelta(hours=hours)).timestamp()
+    os.utime(path, (then, then))
+
+
+def test_a_file_over_the_size_limit_is_refused_naming_the_limit(
+    alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    settings.RAPPORT_MAX_IMPORT_BYTES = 100
+    response = _import(api_for(alice), "friends.vcf", CARDS)
+    assert response.status_code == 422
+    assert response.json()["field"] == "file"
+    assert "100\xa0bytes" in response.json()["detail"]
+    assert list(jobs.imports_dir().iterdir()) == []
+
+
+def test_an_import_over_the_api_sweeps_uploads_left_behind(
+    alice: Any, settings: Any, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    left = jobs.imports_dir() / "0000111122223333444455556666abcd.csv"
+    left.write_bytes(ODD_CSV)  # a CSV whose mapping form was never answered
+    _age(left, hours=48)
+    assert _import(api_for(alice), "friends.vcf", CARDS).status_code == 200
+    assert not left.exists()
+
+
+def test_a_job_whose_worker_died_reads_as_failed(alice: Any) -> None:
+    api = api_for(alice)
+    path = jobs.imports_dir() / "99998888777766665555444433332222.vcf"
+    path.write_bytes(CARDS)
+    job = jobs.job_create(
+        actor=alice,
+        file_name="friends.vcf",
+        stored_name=path.name,
+        file_size=len(CARDS),
+        file_format="vcard",
+        options={},
+        enqueue=False,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    jobs._Progress(job.pk, None).write()
+    assert api.get(f"/api/v1/import/{job.pk}").json()["status"] == "running"
+
+    _age(jobs._progress_path(job.pk), hours=1)
+    body = api.get(f"/api/v1/import/{job.pk}").json()
+
+    assert body["status"] == "failed" and body["finished_at"]
+    assert "the worker was interrupted; nothing was saved" in body["error"]
+    path.unlink()
