@@ -45,10 +45,12 @@ from rapport.commitments.services import (
 )
 from rapport.interactions.models import Interaction, Participation
 from rapport.interactions.services import interaction_create
-from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
+from rapport.people.models import Channel, DistinctPair, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import fact_create, person_create, person_update, role_create
 from rapport.portal.models import CalendarFeed, ShareLink
 from rapport.portal.services import calendar_feed_create, share_link_create, survey_create
+from rapport.transfer import jobs
+from rapport.transfer.models import ImportJob
 from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey
 from rapport.trust.services import claim_create, evidence_create, evidence_show
 from tests.conftest import api_for, client_for
@@ -59,8 +61,11 @@ from tests.conftest import api_for, client_for
 @pytest.fixture
 def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str, Any]:
     """Besides the book: a fact and a role on Bob's private contact, a private lunch of
-    Bob's with Wang (a shared client), a shared call and dinner, a token each, and
-    birthdays that put Anna and Bob's private contact on their dashboards."""
+    Bob's with Wang (a shared client), a shared call and dinner, a token each, an import
+    each, birthdays that put Anna and Bob's private contact on their dashboards, a
+    private spare contact each (to merge into a target), and an old card of Wang's that
+    shares one email with Wang and another with Bob's spare (so the duplicate review
+    has pairs to show, one of them Bob's alone)."""
     soon = timezone.localdate() + dt.timedelta(days=3)
     for person, actor in [(book["anna"], alice), (book["bobs_secret"], bob)]:
         person_update(
@@ -112,6 +117,25 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
         summary="Bob's secret meeting",
     )
     bobs = _promises(bob, book["bobs_secret"], "Bob's secret promise", bobs_meeting)
+    alices["import_job"] = _import_job(alice)
+    bobs["import_job"] = _import_job(bob)
+    spares = {
+        user: person_create(
+            actor=user,
+            display_name=f"{user.username.capitalize()}'s spare contact",
+            visibility="private",
+            channels=[{"kind": "email", "value": f"spare@{user.username}.example"}],
+        )
+        for user in (alice, bob, charlie)
+    }
+    person_create(
+        actor=alice,
+        display_name="Xiaoming Wang (old card)",
+        channels=[
+            {"kind": "email", "value": "xiaoming.wang@huawei.example"},
+            {"kind": "email", "value": "spare@bob.example"},
+        ],
+    )
     alices |= _trust_records(alice, book["wang"], "Alice's promise to Wang")
     bobs |= _trust_records(bob, book["bobs_secret"], "Bob's secret promise")
     bobs_meeting_with_wang = interaction_create(
@@ -169,7 +193,21 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
             },
         },
         "org_of": {alice: book["huawei"], bob: book["huawei"], charlie: book["charlies_org"]},
+        "spare_of": spares,
     }
+
+
+def _import_job(owner: Any) -> int:
+    """An import the owner started (queued, its file long gone)."""
+    return jobs.job_create(
+        actor=owner,
+        file_name="contacts.vcf",
+        stored_name="0" * 32 + ".vcf",
+        file_size=0,
+        file_format="vcard",
+        options={},
+        enqueue=False,
+    ).pk
 
 
 def _promises(owner: Any, client: Person, title: str, meeting: Interaction) -> dict[str, int]:
@@ -232,8 +270,8 @@ SCENARIOS = {
     "other_team": {"person", "fact", "role", "organisation", "interaction", "token"}
     | PROMISE_KINDS
     | TRUST_KINDS
-    | {"evidence"},
-    "private_contact": {"person", "fact", "role", "interaction", "token"}
+    | {"evidence", "import_job"},
+    "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
     | TRUST_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
@@ -270,6 +308,7 @@ BOBS_SECRETS = [
     "Bob's secret promise",
     "Bob's secret meeting",
     "Bob's secret decision",
+    "Bob's spare contact",
 ]
 
 
@@ -299,6 +338,8 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Claim,
             ShareLink,
             Survey,
+            DistinctPair,
+            ImportJob,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -366,6 +407,7 @@ class Page:
     by_query: str = ""  # the id goes in this query parameter instead of the path
     with_own_organisation: bool = False
     param: str = ""  # the path parameter, when it is not `<kind>_id`
+    confirm_name: bool = False  # the form confirms by typing the person's name
 
     @property
     def id(self) -> str:
@@ -383,6 +425,8 @@ class Page:
         if self.with_own_organisation:
             data["organisation_id"] = world["org_of"][requester].pk
             data["organisation_name"] = world["org_of"][requester].name
+        if self.confirm_name:
+            data["confirm_name"] = Person.objects.get(pk=pk).display_name
         return getattr(client, self.method)(self.url(pk), data)
 
 
@@ -474,6 +518,11 @@ PAGES = [
     Page("claim_delete", "post", "claim"),
     Page("person_survey_create", "post", "person", data={"language": "en", "days": "30"}),
     Page("survey_revoke", "post", "survey"),
+    Page("person_export", "get", "person"),
+    Page("person_erase", "get", "person"),
+    Page("person_erase", "post", "person", data={"reason": "request"}, confirm_name=True),
+    Page("import_job", "get", "import_job", param="job_id"),
+    Page("import_again", "post", "import_job", data={"skip_bad": "on"}, param="job_id"),
 ]
 
 
@@ -538,18 +587,21 @@ class ApiPath:
     body: dict[str, Any] | None = None
     param: str = ""  # the path parameter, when it is not `<kind>_id`
     with_own_organisation: bool = False  # the body names the requester's organisation
+    with_own_person: bool = False  # the body names a spare person of the requester's
 
     @property
     def id(self) -> str:
         return self.name
 
-    def send(self, client: Client, pk: int, own_organisation: Any = None) -> Any:
+    def send(self, client: Client, pk: int, requester: Any, world: dict[str, Any]) -> Any:
         url = reverse(f"api-v1:{self.name}", kwargs={self.param or f"{self.kind}_id": pk})
         if self.body is None:
             return getattr(client, self.method)(url)
         body = dict(self.body)
         if self.with_own_organisation:
-            body["organisation_id"] = own_organisation.pk
+            body["organisation_id"] = world["org_of"][requester].pk
+        if self.with_own_person:
+            body["other"] = world["spare_of"][requester].pk
         return getattr(client, self.method)(url, body, content_type="application/json")
 
 
@@ -609,6 +661,10 @@ API_PATHS = [
     ApiPath("list_person_surveys", "get", "person"),
     ApiPath("create_survey", "post", "person", {"days": 30}),
     ApiPath("revoke_survey", "post", "survey"),
+    ApiPath("export_person", "get", "person"),
+    ApiPath("erase_person", "post", "person", {}),
+    ApiPath("get_import", "get", "import_job", param="job_id"),
+    ApiPath("merge_person", "post", "person", {}, with_own_person=True),
 ]
 
 
@@ -618,7 +674,7 @@ def test_an_api_path_to_someone_else_s_record_is_404_and_changes_nothing(world, 
     client = api_for(s["intruder"])
     before = everything()
 
-    response = path.send(client, s["targets"][path.kind], world["org_of"][s["intruder"]])
+    response = path.send(client, s["targets"][path.kind], s["intruder"], world)
 
     assert response.status_code == 404
     assert response.json()["detail"]
@@ -629,9 +685,7 @@ def test_an_api_path_to_someone_else_s_record_is_404_and_changes_nothing(world, 
 def test_the_same_api_path_works_for_someone_allowed(world, scenario, path):
     s = world["scenarios"][scenario]
 
-    response = path.send(
-        api_for(s["rightful"]), s["targets"][path.kind], world["org_of"][s["rightful"]]
-    )
+    response = path.send(api_for(s["rightful"]), s["targets"][path.kind], s["rightful"], world)
 
     assert response.status_code in (200, 201, 204), response.content[:500]
 
@@ -641,6 +695,77 @@ def test_every_api_path_that_takes_an_id_is_checked():
     with_id = {p.name for p in patterns if "<" in str(p.pattern)}
 
     assert with_id == {path.name for path in API_PATHS}
+
+
+# Merging or dismissing with someone out of reach named in the body or the form
+
+PERSON_SCENARIOS = [name for name, kinds in SCENARIOS.items() if "person" in kinds]
+
+
+def _merge_and_dismiss(api: Client, web: Client, spare: int, target: int) -> list[Any]:
+    """Every way to merge one's spare contact with the target, or to say the two are
+    different people, through the API and on the duplicate review page."""
+    return [
+        api.post(
+            f"/api/v1/people/{spare}/merge", {"other": target}, content_type="application/json"
+        ),
+        api.post(
+            "/api/v1/people/duplicates/dismiss",
+            {"first": spare, "second": target},
+            content_type="application/json",
+        ),
+        web.post(reverse("duplicate_merge"), {"keep": spare, "other": target}),
+        web.post(reverse("duplicate_merge"), {"keep": target, "other": spare}),
+        web.post(reverse("duplicate_dismiss"), {"first": spare, "second": target}),
+    ]
+
+
+@pytest.mark.parametrize("scenario", PERSON_SCENARIOS)
+def test_someone_out_of_reach_cannot_be_merged_into_or_dismissed_with_one_s_own_contact(
+    world, scenario
+):
+    s = world["scenarios"][scenario]
+    api, web = api_for(s["intruder"]), client_for(s["intruder"])
+    spare = world["spare_of"][s["intruder"]].pk
+    before = everything()
+
+    merged, dismissed, *on_the_web = _merge_and_dismiss(api, web, spare, s["targets"]["person"])
+    # The same answers as for someone who does not exist: nothing is confirmed.
+    nobody = _merge_and_dismiss(api, web, spare, 999_999_999)
+
+    assert (merged.status_code, merged.json()["field"]) == (422, "other")
+    assert (dismissed.status_code, dismissed.json()["field"]) == (422, "second")
+    assert [r.status_code for r in on_the_web] in ([404] * 3, [422] * 3)
+    assert [text_of(r) for r in [merged, dismissed, *on_the_web]] == [text_of(r) for r in nobody]
+    assert everything() == before
+
+
+@pytest.mark.parametrize("scenario", PERSON_SCENARIOS)
+@pytest.mark.parametrize("where", ["api", "web"])
+def test_the_same_merge_and_dismissal_work_for_someone_allowed(world, scenario, where):
+    s = world["scenarios"][scenario]
+    target, spare = s["targets"]["person"], world["spare_of"][s["rightful"]].pk
+
+    if where == "api":
+        client = api_for(s["rightful"])
+        dismissed = client.post(
+            "/api/v1/people/duplicates/dismiss",
+            {"first": spare, "second": target},
+            content_type="application/json",
+        )
+        recorded = DistinctPair.objects.count()
+        merged = client.post(
+            f"/api/v1/people/{target}/merge", {"other": spare}, content_type="application/json"
+        )
+    else:
+        client = client_for(s["rightful"])
+        dismissed = client.post(reverse("duplicate_dismiss"), {"first": spare, "second": target})
+        recorded = DistinctPair.objects.count()
+        merged = client.post(reverse("duplicate_merge"), {"keep": target, "other": spare})
+
+    assert (dismissed.status_code, recorded) in [(201, 1), (302, 1)]
+    assert merged.status_code == 200
+    assert not Person.objects.filter(pk=spare).exists()
 
 
 # Lists, searches, the dashboard and the audit log
@@ -696,6 +821,8 @@ LISTS = [
     ("/api/v1/claims?limit=500", "Alice's promise to Wang: claim", "Bob's secret promise: claim"),
     ("/api/v1/claims?person_id={wang}", "Alice's promise to Wang: claim", None),
     ("/api/v1/share-links?limit=500", "王小明", "Bob's Private Contact"),
+    ("/people/duplicates/", "Xiaoming Wang (old card)", "Bob's spare contact"),
+    ("/api/v1/people/duplicates?limit=100", "Xiaoming Wang (old card)", "Bob's spare contact"),
 ]
 # Pages of shared records that might mention Bob's private ones.
 SHARED_RECORD_PAGES = [
