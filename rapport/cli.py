@@ -557,20 +557,6 @@ def _print_card(card: Any, subject: Any, time_zone: str) -> None:
         console.print(f"  {number}. {escape(f'[{a.component}]')} {escape(a.text)}")
 
 
-IMPORT_FORMATS = {
-    ".vcf": "vcard",
-    ".vcard": "vcard",
-    ".csv": "csv",
-    ".mbox": "mbox",
-    ".mbx": "mbox",
-    ".eml": "eml",
-    ".ics": "ics",
-    ".ical": "ics",
-}
-# Email archives and calendars become interactions, not contacts.
-CAPTURE_FORMATS = {"mbox", "eml", "ics"}
-
-
 def _import_user(user: str | None, team: str | None) -> Any:
     """Who imports: --user (who must be in --team, if given), else the only member of
     --team, else the only user."""
@@ -692,8 +678,10 @@ def import_(
 
     from rich.markup import escape
 
+    from rapport.transfer.sources import CAPTURE_FORMATS, FORMATS_BY_SUFFIX
+
     path = pathlib.Path(file)
-    kind = (file_format or "").lower() or IMPORT_FORMATS.get(path.suffix.lower())
+    kind = (file_format or "").lower() or FORMATS_BY_SUFFIX.get(path.suffix.lower())
     if kind is None and path.is_dir():
         kind = "eml"  # a folder of .eml files
     if kind in CAPTURE_FORMATS:

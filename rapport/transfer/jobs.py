@@ -35,19 +35,8 @@ from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from rapport.transfer.models import ImportJob
+from rapport.transfer.sources import CAPTURE_FORMATS, FORMATS_BY_SUFFIX
 
-# File extensions → formats, as `rapport import` reads them.
-FORMATS_BY_SUFFIX = {
-    ".vcf": "vcard",
-    ".vcard": "vcard",
-    ".csv": "csv",
-    ".mbox": "mbox",
-    ".mbx": "mbox",
-    ".eml": "eml",
-    ".ics": "ics",
-    ".ical": "ics",
-}
-CAPTURE_FORMATS = {"mbox", "eml", "ics"}
 # Uploads up to this size are imported at once by the API; larger ones are queued.
 SYNC_LIMIT = 5 * 1024 * 1024
 # Progress is written at most this often (seconds) ...

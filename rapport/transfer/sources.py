@@ -12,6 +12,20 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
+# File extensions → formats (`rapport import`, the import page and the API).
+FORMATS_BY_SUFFIX = {
+    ".vcf": "vcard",
+    ".vcard": "vcard",
+    ".csv": "csv",
+    ".mbox": "mbox",
+    ".mbx": "mbox",
+    ".eml": "eml",
+    ".ics": "ics",
+    ".ical": "ics",
+}
+# Email archives and calendars become conversations, not contacts.
+CAPTURE_FORMATS = {"mbox", "eml", "ics"}
+
 Source = str | os.PathLike[str] | bytes | BinaryIO
 
 # No real contact needs more; a longer line or record is an error, not an allocation.
