@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,14 @@ def browser_page():
         page.set_default_timeout(15_000)
         yield page
         browser.close()
+
+
+def sign_in(page: Any, url: str, username: str = "alice") -> None:
+    """Open `url` (the login page comes first) and sign in with the test password."""
+    page.goto(url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
 
 
 def test_sign_in_add_a_person_a_fact_and_an_interaction_then_switch_to_chinese(

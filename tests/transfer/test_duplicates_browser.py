@@ -8,8 +8,8 @@ import pytest
 from rapport.people.models import Person
 from rapport.people.services import fact_create, person_create
 from rapport.transfer.merge import merge_people
-from tests.conftest import PASSWORD, make_user
-from tests.test_browser import browser_page  # noqa: F401  (the Chromium fixture)
+from tests.conftest import make_user
+from tests.test_browser import browser_page, sign_in  # noqa: F401  (the Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +34,7 @@ def test_merging_a_pair_from_the_review_shows_the_kept_person_with_both_facts(
     fact_create(actor=alice, person=card, category="food", value="Sichuan hotpot")
 
     page = browser_page
-    page.goto(f"{live_server.url}/people/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, f"{live_server.url}/people/", "alice")
     page.click("[data-testid=duplicates-link]")
     page.wait_for_selector("[data-testid=pair]:has-text('same email xm@huawei.example')")
     page.evaluate("window.__marker = 'still here'")
@@ -74,10 +71,7 @@ def test_a_pair_merged_by_someone_else_meanwhile_says_so_in_place(
         channels=[{"kind": "email", "value": "XM@huawei.example"}],
     )
     page = browser_page
-    page.goto(f"{live_server.url}/people/duplicates/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, f"{live_server.url}/people/duplicates/", "alice")
     page.wait_for_selector("[data-testid=pair]")
 
     # A colleague merges the pair while Alice still looks at it.

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 
 from rapport.people.models import Person
-from tests.conftest import PASSWORD, make_user
-from tests.test_browser import browser_page  # noqa: F401 - the shared browser fixture
+from tests.conftest import make_user
+from tests.test_browser import browser_page, sign_in  # noqa: F401 - the shared browser fixture
 
 pytestmark = pytest.mark.browser
 
@@ -40,10 +40,7 @@ def test_upload_a_vcard_watch_it_finish_and_find_the_people(
     cards = tmp_path / "friends.vcf"
     cards.write_text(CARDS, encoding="utf-8")
     page = browser_page
-    page.goto(f"{live_server.url}/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, f"{live_server.url}/", "alice")
     page.wait_for_selector("text=Good to see you")
 
     page.click("nav >> text=Import / export")
