@@ -9,13 +9,15 @@ results come out in file order, exactly as the reader gave them, and an exceptio
 reader raises is raised again in the importing process.
 
 The child is forked, so it starts with the reader as it is (an open file, a generator
-part-way through) and the caller's objects; it never touches the database. The pipe
-holds a chunk or two, so the child stays at most that far ahead: memory stays bounded
-however large the file. Small files (at most `INLINE` records) are read in the calling
-process as before, and so is everything where fork is unavailable, where only one core
-is free, or where settings.RAPPORT_IMPORT_READ_AHEAD is False (`rapport serve` sets it:
-forking a process that runs other threads can leave the child waiting on a lock one of
-them held).
+part-way through) and the caller's objects; it never touches the database. A thread of
+the importing process empties the pipe as results arrive and holds up to `AHEAD` chunks,
+so the child keeps reading while the import writes a batch (a pipe alone holds barely a
+chunk, and the child would wait for every write), yet stays at most that far ahead:
+memory stays bounded however large the file. Small files (at most `INLINE` records)
+are read in the calling process as before, and so is everything where fork is
+unavailable, where only one core is free, or where settings.RAPPORT_IMPORT_READ_AHEAD
+is False (`rapport serve` sets it: forking a process that runs other threads can leave
+the child waiting on a lock one of them held).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import itertools
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
@@ -39,6 +43,8 @@ R = TypeVar("R")
 INLINE = 1000
 # Results sent through the pipe at a time.
 CHUNK = 100
+# Chunks received and held while the import is busy writing (a few thousand records).
+AHEAD = 30
 
 
 class ReaderStopped(RuntimeError):
@@ -99,14 +105,39 @@ class _Reader:
     def __init__(self) -> None:
         self.process: Any = None
         self.conn: Any = None
+        self.drain: threading.Thread | None = None
+        self.received: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+        self.stopping = threading.Event()
+
+    def receive(self) -> None:
+        """The draining thread: each message's bytes into `received` as soon as it
+        arrives; None when the pipe closes."""
+        conn = self.conn
+        while not self.stopping.is_set():
+            try:
+                message: bytes | None = conn.recv_bytes()
+            except (EOFError, OSError):
+                message = None
+            while not self.stopping.is_set():
+                try:
+                    self.received.put(message, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if message is None:
+                return
 
     def stop(self) -> None:
+        self.stopping.set()
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()  # ends the pipe, so the draining thread stops too
+        if self.drain is not None:
+            self.drain.join()
+            self.drain = None
         if self.conn is not None:
             self.conn.close()
             self.conn = None
         if self.process is not None:
-            if self.process.is_alive():
-                self.process.terminate()
             self.process.join()
             self.process.close()
             self.process = None
@@ -139,11 +170,13 @@ def _results(
     )
     reader.process.start()
     send.close()
+    reader.drain = threading.Thread(target=reader.receive, name="rapport-import-drain", daemon=True)
+    reader.drain.start()
     while True:
-        try:
-            what, payload = receive.recv()
-        except EOFError:
-            raise ReaderStopped("the process reading the file stopped unexpectedly") from None
+        message = reader.received.get()
+        if message is None:
+            raise ReaderStopped("the process reading the file stopped unexpectedly")
+        what, payload = pickle.loads(message)  # noqa: S301 - our own child's bytes
         if what == "results":
             yield from payload
         elif what == "error":

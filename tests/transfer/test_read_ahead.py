@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,6 +102,40 @@ def test_stopping_early_stops_the_reading_process() -> None:
         for n in results:
             if n == 100:
                 break
+    assert multiprocessing.active_children() == []
+
+
+def test_the_reader_keeps_reading_while_the_import_is_busy_but_only_so_far(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the importing process writes a batch, the reading process goes on reading
+    (a pipe alone would stop it within a chunk), up to AHEAD chunks and no further."""
+    monkeypatch.setattr(pipeline, "AHEAD", 5)
+    progress = tmp_path / "read"
+
+    def items() -> Iterator[int]:
+        for n in itertools.count():
+            progress.write_text(str(n))  # in the reading process
+            yield n
+
+    def read_so_far() -> int:
+        return int(progress.read_text() or 0)
+
+    big = "x" * 20_000  # 100 of these are far more than a pipe holds
+    with read_ahead(items(), lambda n: (n, big), inline=0, chunk=100) as results:
+        assert next(results)[0] == 0
+        # "Busy writing": take nothing more for a while, and watch the reader.
+        deadline = time.monotonic() + 20
+        while read_so_far() < 500 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert read_so_far() >= 500
+        time.sleep(0.5)
+        # Bounded: the chunks held, and the few on their way (taken, in the draining
+        # thread's hands, in the pipe, being sent, being read), whatever the wait.
+        assert read_so_far() < 100 * (5 + 6)
+        time.sleep(0.5)
+        assert read_so_far() < 100 * (5 + 6)
+        assert [n for n, _ in itertools.islice(results, 300)] == list(range(1, 301))
     assert multiprocessing.active_children() == []
 
 
