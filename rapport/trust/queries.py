@@ -1,13 +1,16 @@
+# ruff: noqa: S608 (SQL below interpolates only fixed snippets and placeholders; values are parameters)
 """Reads for the trust card, the trust list, the CLI and the API."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -16,12 +19,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from rapport.commitments.models import Commitment, Decision, Meeting, Risk
-from rapport.commitments.queries import visible_commitments
+from rapport.commitments.models import Commitment
 from rapport.core.charts import bar_chart, trend_chart
-from rapport.interactions.models import Interaction, Participation, Signal
+from rapport.interactions.models import Interaction
 from rapport.people.common_ground import KnownFact, suggest_topic
-from rapport.people.models import Fact, Organisation, Person, Role, Tag, Visibility
+from rapport.people.models import Organisation, Person, Role, Tag, Visibility
 from rapport.people.queries import (
     organisation_for,
     organisations,
@@ -33,7 +35,7 @@ from rapport.people.searchkey import fold, normalise_query, pinyin_forms
 from rapport.trust import coaching, equation, evidence, scoring, texts
 from rapport.trust.coaching import Ref, Situation
 from rapport.trust.equation import Views
-from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, TrustScore, TrustSnapshot
+from rapport.trust.models import Claim, Evidence, TrustScore, TrustSnapshot
 from rapport.trust.weights import COMPONENTS as W_COMPONENTS
 
 TREND_DAYS = 182
@@ -231,109 +233,122 @@ def _ref_commitment(c: Commitment, when: Any = None) -> Ref:
     return Ref(c.title, when, reverse("commitment_detail", args=[c.pk]))
 
 
+def _db_time(value: dt.datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _situation(
     actor: Any, name: str, people: list[Person], organisation: Organisation | None, now: dt.datetime
 ) -> Situation:
     """What is open with these people (and the organisation): the raw material of the
-    next actions, read from what the actor may see."""
+    next actions, read from what the actor may see. (Plain SQL: a card makes a dozen
+    small reads here, and building each as a queryset would cost more than running it.)"""
     ids = [p.pk for p in people]
-    about = Q(person_id__in=ids)
+    team_id = actor.member.team_id
+    marks = evidence._marks(ids)
+    rows = evidence._rows
+    about, about_params = f"person_id IN ({marks})", list(ids)
     if organisation is not None:
-        about |= Q(organisation=organisation)
+        about, about_params = f"({about} OR organisation_id = %s)", [*ids, organisation.pk]
+    now_db = _db_time(now)
     # Our open promises and the kept ones not yet reported back, in one read, sorted
     # into what coaching needs here (few rows: closed promises drop out once reported).
-    kept = [Commitment.Status.KEPT, Commitment.Status.KEPT_LATE]
-    promises = list(
-        visible_commitments(actor)
-        .filter(about, side="ours")
-        .filter(
-            Q(status=Commitment.Status.OPEN) | Q(status__in=kept, reported_back_at__isnull=True)
+    promises = [
+        (pk, title, status, evidence._as_datetime(due_at), _day(due_on), evidence._when(closed))
+        for pk, title, status, due_at, due_on, closed in rows(
+            f"""SELECT id, title, status, due_at, due_on, closed_at FROM commitments_commitment
+                WHERE team_id = %s AND (visibility = 'team' OR owner_id = %s)
+                AND side = 'ours' AND {about}
+                AND (status = 'open'
+                     OR (status IN ('kept', 'kept_late') AND reported_back_at IS NULL))""",
+            [team_id, actor.pk, *about_params],
         )
-        .only("pk", "title", "status", "due_at", "due_on", "closed_at")
-    )
-    open_ = sorted(
-        (c for c in promises if c.status == Commitment.Status.OPEN), key=lambda c: c.due_at
-    )
-    overdue = [_ref_commitment(c, c.due_on) for c in open_ if c.due_at < now][:3]
-    soon = now + dt.timedelta(days=7)
-    due_soon = [_ref_commitment(c, c.due_on) for c in open_ if now <= c.due_at < soon][:2]
-    hidden = [
-        Ref(
-            r.title,
-            r.raised_at,
-            reverse("commitment_detail", args=[r.commitment_id]),
-            r.commitment.title,
-        )
-        for r in Risk.objects.filter(
-            commitment_id__in=[c.pk for c in open_],
-            disclosed_at__isnull=True,
-            resolved_at__isnull=True,
-        )
-        .select_related("commitment")
-        .order_by("raised_at")[:3]
     ]
+
+    def promise(c: tuple[Any, ...], when: Any = None) -> Ref:
+        return Ref(c[1], when, reverse("commitment_detail", args=[c[0]]))
+
+    open_ = sorted((c for c in promises if c[2] == Commitment.Status.OPEN), key=lambda c: c[3])
+    overdue = [promise(c, c[4]) for c in open_ if c[3] < now][:3]
+    soon = now + dt.timedelta(days=7)
+    due_soon = [promise(c, c[4]) for c in open_ if now <= c[3] < soon][:2]
+    hidden = []
+    if open_:
+        open_ids = [c[0] for c in open_]
+        hidden = [
+            Ref(title, evidence._as_datetime(raised), reverse("commitment_detail", args=[cid]), of)
+            for title, raised, cid, of in rows(
+                f"""SELECT r.title, r.raised_at, r.commitment_id, c.title
+                    FROM commitments_risk r JOIN commitments_commitment c ON c.id = r.commitment_id
+                    WHERE r.commitment_id IN ({evidence._marks(open_ids)})
+                    AND r.disclosed_at IS NULL AND r.resolved_at IS NULL
+                    ORDER BY r.raised_at, r.id LIMIT 3""",
+                open_ids,
+            )
+        ]
+    kept = (Commitment.Status.KEPT, Commitment.Status.KEPT_LATE)
     unreported = [
-        _ref_commitment(c)
+        promise(c)
         for c in sorted(
-            (c for c in promises if c.status in kept),
-            key=lambda c: c.closed_at or now,
-            reverse=True,
+            (c for c in promises if c[2] in kept), key=lambda c: c[5] or now, reverse=True
         )[:2]
     ]
     # The newest conversations with these people and the next fortnight's, through the
     # (person, -occurred_at) index of participations, never their whole history: a client
-    # of ten years may have thousands. Read by id and filtered here, so SQLite never
-    # walks the team's history by time.
-    team_id = actor.member.team_id
+    # of ten years may have thousands. Only conversations the actor may see count towards
+    # the 50 (and each once, though several of an organisation's people took part).
     horizon = now + dt.timedelta(days=14)
-    mine = Participation.objects.filter(person_id__in=ids)
-    # Only conversations the actor may see count towards the 50 (and each once, though
-    # several of an organisation's people took part).
-    talk_ids = {
-        interaction_id
-        for interaction_id, _at in mine.filter(
-            Q(interaction__visibility=Visibility.TEAM) | Q(interaction__owner_id=actor.pk),
-            occurred_at__lte=horizon,
-            interaction__team_id=team_id,
+    talks = [
+        {
+            "pk": pk,
+            "kind": kind,
+            "focus": focus,
+            "occurred_at": evidence._as_datetime(at),
+            "topics": _json(topics),
+            "summary": summary,
+        }
+        for pk, kind, focus, at, topics, summary in rows(
+            f"""SELECT x.id, x.kind, x.focus, x.occurred_at, x.topics, x.summary
+                FROM (SELECT DISTINCT pa.interaction_id, pa.occurred_at
+                      FROM interactions_participation pa
+                      CROSS JOIN interactions_interaction i
+                      WHERE pa.person_id IN ({marks}) AND pa.occurred_at <= %s
+                      AND i.id = pa.interaction_id AND i.team_id = %s AND i.kind <> 'note'
+                      AND (i.visibility = 'team' OR i.owner_id = %s)
+                      ORDER BY pa.occurred_at DESC LIMIT {RECENT_READ}) newest
+                JOIN interactions_interaction x ON x.id = newest.interaction_id
+                ORDER BY x.occurred_at DESC, x.id DESC""",
+            [*ids, _db_time(horizon), team_id, actor.pk],
         )
-        .exclude(interaction__kind=Interaction.Kind.NOTE)
-        .order_by("-occurred_at")
-        .values_list("interaction_id", "occurred_at")
-        .distinct()[:RECENT_READ]
-    }
-    talks = sorted(
-        (
-            t
-            for t in Interaction.objects.filter(pk__in=talk_ids)
-            .order_by()
-            .values(
-                "pk",
-                "kind",
-                "focus",
-                "occurred_at",
-                "topics",
-                "summary",
-                "team_id",
-                "visibility",
-                "owner_id",
-            )
-            if t["team_id"] == team_id
-            and (t["visibility"] == Visibility.TEAM or t["owner_id"] == actor.pk)
-        ),
-        key=lambda t: (t["occurred_at"], t["pk"]),
-        reverse=True,
-    )
+    ]
     upcoming = [
         t
         for t in reversed(talks)
         if now < t["occurred_at"] <= horizon
         and t["kind"] in (Interaction.Kind.MEETING, Interaction.Kind.VIDEO, Interaction.Kind.CALL)
     ]
-    prepared = set(
-        Meeting.objects.filter(
-            interaction_id__in=[t["pk"] for t in upcoming], agenda_shared_at__isnull=False
-        ).values_list("interaction_id", flat=True)
-    )
+    prepared: set[int] = set()
+    if upcoming:
+        upcoming_ids = [t["pk"] for t in upcoming]
+        prepared = {
+            row[0]
+            for row in rows(
+                f"""SELECT interaction_id FROM commitments_meeting
+                    WHERE interaction_id IN ({evidence._marks(upcoming_ids)})
+                    AND agenda_shared_at IS NOT NULL""",
+                upcoming_ids,
+            )
+        }
     without_agenda = [
         Ref(
             t["summary"],
@@ -344,32 +359,45 @@ def _situation(
         if t["pk"] not in prepared
     ][:2]
     # Decisions still without a promise, in any conversation with them the actor may see
-    # (few rows: read from the participations' side, visibility checked here).
+    # (few rows: read from the participations' side, visibility checked here: a condition
+    # on the conversations would lead SQLite to walk the team's whole history instead).
     decisions = [
-        Ref(d.text, d.decided_at, reverse("meeting_detail", args=[d.interaction_id]))
-        for d in Decision.objects.filter(
-            interaction_id__in=mine.values("interaction_id"),
-            commitment__isnull=True,
-            no_follow_up=False,
-            decided_at__isnull=False,
-            decided_at__lte=now,
+        Ref(text, evidence._as_datetime(at), reverse("meeting_detail", args=[interaction_id]))
+        for text, at, interaction_id, team, visibility, owner_id in rows(
+            f"""SELECT d.text, d.decided_at, d.interaction_id, x.team_id, x.visibility, x.owner_id
+                FROM commitments_decision d
+                JOIN interactions_interaction x ON x.id = d.interaction_id
+                WHERE d.interaction_id IN (
+                    SELECT interaction_id FROM interactions_participation
+                    WHERE person_id IN ({marks}))
+                AND d.commitment_id IS NULL AND d.no_follow_up = %s
+                AND d.decided_at IS NOT NULL AND d.decided_at <= %s
+                ORDER BY d.decided_at, d.id""",
+            [*ids, False, now_db],
         )
-        .select_related("interaction")
-        .order_by("decided_at")
-        if d.interaction.team_id == team_id
-        and (d.interaction.visibility == Visibility.TEAM or d.interaction.owner_id == actor.pk)
+        if team == team_id and (visibility == Visibility.TEAM or owner_id == actor.pk)
     ][:2]
     recent = [t for t in talks if t["occurred_at"] <= now and t["kind"] != Interaction.Kind.NOTE][
         :5
     ]
-    signals = frozenset(
-        Signal.objects.filter(interaction_id__in=[r["pk"] for r in recent]).values_list(
-            "kind", flat=True
+    signals: frozenset[str] = frozenset()
+    if recent:
+        recent_ids = [r["pk"] for r in recent]
+        signals = frozenset(
+            row[0]
+            for row in rows(
+                f"""SELECT kind FROM interactions_signal
+                    WHERE interaction_id IN ({evidence._marks(recent_ids)})""",
+                recent_ids,
+            )
         )
-    )
-    facts = list(
-        Fact.objects.filter(person_id__in=ids).values_list("category", "value", "learned_on")
-    )
+    facts = [
+        (category, value, _day(learned_on))
+        for category, value, learned_on in rows(
+            f"SELECT category, value, learned_on FROM people_fact WHERE person_id IN ({marks})",
+            ids,
+        )
+    ]
     known = frozenset(c for c, _v, _d in facts)
     recent_topics = [t for r in recent for t in (r["topics"] or [])]
     topic = suggest_topic([KnownFact(c, v, d) for c, v, d in facts], recent_topics)
@@ -381,44 +409,51 @@ def _situation(
     # Through the roles' organisation ids: an OR across the roles join makes SQLite
     # scan every organisation of the book.
     industries = {
-        i.lower()
-        for i in Organisation.objects.filter(
-            pk__in=Role.objects.filter(person_id__in=ids, ended_on__isnull=True).values(
-                "organisation_id"
-            )
-        ).values_list("industry", flat=True)
-        if i
+        row[0].lower()
+        for row in rows(
+            f"""SELECT industry FROM people_organisation WHERE id IN (
+                    SELECT organisation_id FROM people_role
+                    WHERE person_id IN ({marks}) AND ended_on IS NULL)""",
+            ids,
+        )
+        if row[0]
     }
     if organisation is not None and organisation.industry:
         industries.add(organisation.industry.lower())
-    shown = EvidenceShown.objects.filter(about)
     today = timezone.localdate(now)
-    library = Evidence.objects.filter(
-        team_id=actor.member.team_id, verified_on__isnull=False
-    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    today_db = connection.ops.adapt_datefield_value(today)
+    shown = f"SELECT evidence_id FROM trust_evidenceshown WHERE {about}"
+    kinds = dict(Evidence.Kind.choices)
     candidates = [
-        e
-        for e in library.exclude(pk__in=shown.values("evidence_id")).order_by("-verified_on", "pk")[
-            :50
-        ]
-        if not industries or not e.industries or industries & {x.lower() for x in e.industries}
+        (pk, title, kind)
+        for pk, title, kind, tags in rows(
+            f"""SELECT id, title, kind, industries FROM trust_evidence
+                WHERE team_id = %s AND verified_on IS NOT NULL
+                AND (expires_on IS NULL OR expires_on >= %s)
+                AND id NOT IN ({shown})
+                ORDER BY verified_on DESC, id LIMIT 50""",
+            [team_id, today_db, *about_params],
+        )
+        if not industries or not (found := _json(tags)) or industries & {x.lower() for x in found}
     ]
     to_show = [
-        Ref(e.title, None, reverse("evidence_detail", args=[e.pk]), e.get_kind_display())
-        for e in candidates[:1]
+        Ref(title, None, reverse("evidence_detail", args=[pk]), kinds.get(kind, kind))
+        for pk, title, kind in candidates[:1]
     ]
     stale = [
-        Ref(e.title, e.expires_on, reverse("evidence_detail", args=[e.pk]))
-        for e in Evidence.objects.filter(pk__in=shown.values("evidence_id"), expires_on__lt=today)[
-            :1
-        ]
+        Ref(title, _day(expires_on), reverse("evidence_detail", args=[pk]))
+        for pk, title, expires_on in rows(
+            f"""SELECT id, title, expires_on FROM trust_evidence
+                WHERE id IN ({shown}) AND expires_on < %s ORDER BY title, id LIMIT 1""",
+            [*about_params, today_db],
+        )
     ]
-    claims = Claim.objects.filter(
-        about,
-        Q(visibility=Visibility.TEAM) | Q(owner_id=actor.pk),
-        status=Claim.Status.PENDING,
-        made_at__lt=now - dt.timedelta(days=14),
-    ).order_by("made_at")[:1]
+    claims = rows(
+        f"""SELECT id, statement, made_at FROM trust_claim
+            WHERE {about} AND (visibility = 'team' OR owner_id = %s)
+            AND status = %s AND made_at < %s ORDER BY made_at, id LIMIT 1""",
+        [*about_params, actor.pk, Claim.Status.PENDING, _db_time(now - dt.timedelta(days=14))],
+    )
     return Situation(
         name=name,
         now=now,
@@ -431,7 +466,8 @@ def _situation(
         evidence_to_show=tuple(to_show),
         stale_evidence=tuple(stale),
         pending_claims=tuple(
-            Ref(c.statement, c.made_at, reverse("claim_detail", args=[c.pk])) for c in claims
+            Ref(statement, evidence._as_datetime(made_at), reverse("claim_detail", args=[pk]))
+            for pk, statement, made_at in claims
         ),
         known_categories=known if len(people) == 1 else frozenset(coaching.GROUND),
         topic=topic.value if topic else "",
@@ -439,7 +475,9 @@ def _situation(
         cadence_days=cadence,
         recent_focus=tuple(r["focus"] for r in recent),
         recent_signals=signals,
-        surveyed=Survey.objects.filter(person_id__in=ids).exists(),
+        surveyed=bool(
+            rows(f"SELECT 1 FROM trust_survey WHERE person_id IN ({marks}) LIMIT 1", ids)
+        ),
     )
 
 
