@@ -335,3 +335,23 @@ def test_every_page_links_to_the_trust_list(book, alice):
     page = client_for(alice).get(reverse("person_list")).content.decode()
 
     assert f'<a href="{reverse("trust_list")}">Trust</a>' in page
+
+
+def test_the_card_in_a_page_shows_five_reasons_a_component_and_links_to_all(book, alice):
+    """Loaded into the person page (htmx), each component lists its five largest reasons
+    and says how many there are; the card's own page lists every one."""
+    now = timezone.now()
+    promises(alice, book["wang"], 8, "kept", now=now)
+    url = f"/people/{book['wang'].pk}/trust/"
+    client = client_for(alice)
+
+    def reasons(response: Any) -> list[str]:
+        why = response.content.decode().split('data-testid="why-R"', 1)[1].split("</ul>", 1)[0]
+        return re.findall(r"<li>", why)
+
+    partial = client.get(url, HTTP_HX_REQUEST="true")
+    assert len(reasons(partial)) == 5
+    assert "See all 8 events" in text_of(partial)
+    whole = client.get(url)
+    assert len(reasons(whole)) == 8
+    assert "See all" not in text_of(whole)

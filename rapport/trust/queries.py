@@ -192,19 +192,22 @@ def _component_cards(
     score, ours = views.blended, views.ours
     weakest, outlier = score.weakest.name, score.outlier
     cards = []
+    # (A long history explains itself in hundreds of lines of a few dozen kinds.)
+    kind_texts: dict[str, str] = {}
     for part, mine in zip(score.components, ours.components, strict=True):
         pooled = members is not None
         lines = [
             Line(
                 kind=c.event.kind,
-                text=texts.kind_text(c.event.kind),
+                text=kind_texts.get(c.event.kind)
+                or kind_texts.setdefault(c.event.kind, texts.kind_text(c.event.kind)),
                 label=c.event.label,
                 at=c.event.shown_at,
                 effect=c.effect,
                 url=c.event.url,
             )
             for c in part.contributions
-            if not (pooled and c.event.who)
+            if not (pooled and c.event.who) and abs(c.effect) >= 0.005
         ]
         if members is not None:
             lines += _member_lines((c for c in part.contributions if c.event.who), members)
@@ -358,24 +361,29 @@ def _situation(
         for t in upcoming
         if t["pk"] not in prepared
     ][:2]
-    # Decisions still without a promise, in any conversation with them the actor may see
-    # (few rows: read from the participations' side, visibility checked here: a condition
-    # on the conversations would lead SQLite to walk the team's whole history instead).
+    # Decisions still without a promise, in any conversation with them the actor may see:
+    # read outwards from the participations' covering index (a CROSS JOIN keeps it first
+    # on SQLite), so a long history's conversations are looked up only where a decision
+    # was taken.
     decisions = [
         Ref(text, evidence._as_datetime(at), reverse("meeting_detail", args=[interaction_id]))
-        for text, at, interaction_id, team, visibility, owner_id in rows(
-            f"""SELECT d.text, d.decided_at, d.interaction_id, x.team_id, x.visibility, x.owner_id
-                FROM commitments_decision d
-                JOIN interactions_interaction x ON x.id = d.interaction_id
-                WHERE d.interaction_id IN (
-                    SELECT interaction_id FROM interactions_participation
-                    WHERE person_id IN ({marks}))
-                AND d.commitment_id IS NULL AND d.no_follow_up = %s
-                AND d.decided_at IS NOT NULL AND d.decided_at <= %s
-                ORDER BY d.decided_at, d.id""",
-            [*ids, False, now_db],
+        for _id, text, at, interaction_id in sorted(
+            set(
+                rows(
+                    f"""SELECT d.id, d.text, d.decided_at, d.interaction_id
+                        FROM interactions_participation pa
+                        CROSS JOIN commitments_decision d
+                        CROSS JOIN interactions_interaction x
+                        WHERE pa.person_id IN ({marks})
+                        AND d.interaction_id = pa.interaction_id AND x.id = pa.interaction_id
+                        AND d.commitment_id IS NULL AND d.no_follow_up = %s
+                        AND d.decided_at IS NOT NULL AND d.decided_at <= %s
+                        AND x.team_id = %s AND (x.visibility = 'team' OR x.owner_id = %s)""",
+                    [*ids, False, now_db, team_id, actor.pk],
+                )
+            ),
+            key=lambda d: (evidence._as_datetime(d[2]), d[0]),
         )
-        if team == team_id and (visibility == Visibility.TEAM or owner_id == actor.pk)
     ][:2]
     recent = [t for t in talks if t["occurred_at"] <= now and t["kind"] != Interaction.Kind.NOTE][
         :5
