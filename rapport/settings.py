@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "rapport.portal",
     "rapport.trust",
     "rapport.transfer",
+    "rapport.network",
 ]
 
 MIDDLEWARE = [

@@ -117,6 +117,7 @@ def test_agenda_prints_a_users_day_as_json_and_as_a_table(tmp_path):
         "decisions",
         "birthdays",
         "going_cold",
+        "thank_referrers",
     }
     assert (
         "Agenda for hal, 2026-11-23"

@@ -857,6 +857,7 @@ def test_the_agenda_has_every_section_with_counts_and_links(api, book, alice, wa
         "decisions",
         "birthdays",
         "going_cold",
+        "thank_referrers",
     }
     for section in agenda["sections"].values():
         assert section["heading"]

@@ -45,6 +45,8 @@ from rapport.commitments.services import (
 )
 from rapport.interactions.models import Interaction, Participation
 from rapport.interactions.services import interaction_create
+from rapport.network.models import Referral, Tie
+from rapport.network.services import referral_create, tie_create
 from rapport.people.models import Channel, DistinctPair, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import fact_create, person_create, person_update, role_create
 from rapport.portal.models import CalendarFeed, ShareLink
@@ -138,6 +140,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     )
     alices |= _trust_records(alice, book["wang"], "Alice's promise to Wang")
     bobs |= _trust_records(bob, book["bobs_secret"], "Bob's secret promise")
+    alices |= _network(alice, book["wang"], book["anna"])
+    bobs |= _network(bob, book["bobs_secret"], book["wang"])
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
         participants=[book["bobs_secret"], book["wang"]],
@@ -237,6 +241,13 @@ def _promises(owner: Any, client: Person, title: str, meeting: Interaction) -> d
     }
 
 
+def _network(owner: Any, first: Person, second: Person) -> dict[str, int]:
+    """A tie between two people and a referral of one by the other."""
+    tie = tie_create(actor=owner, person_a=first, person_b=second, kind="friend")
+    referral = referral_create(actor=owner, referrer=first, referred=second)
+    return {"tie": tie.pk, "referral": referral.pk}
+
+
 def _trust_records(owner: Any, client: Person, title: str) -> dict[str, int]:
     """Evidence (with an attachment) in the owner's team library, shown to the client,
     and a claim made to them. The library is the team's, so its title names no secret."""
@@ -254,6 +265,7 @@ def _trust_records(owner: Any, client: Person, title: str) -> dict[str, int]:
 
 # Evidence is the team's: only another team is kept from it.
 TRUST_KINDS = {"showing", "claim"}
+NETWORK_KINDS = {"tie", "referral"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -270,10 +282,12 @@ SCENARIOS = {
     "other_team": {"person", "fact", "role", "organisation", "interaction", "token"}
     | PROMISE_KINDS
     | TRUST_KINDS
+    | NETWORK_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
-    | TRUST_KINDS,
+    | TRUST_KINDS
+    | NETWORK_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -340,6 +354,8 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Survey,
             DistinctPair,
             ImportJob,
+            Tie,
+            Referral,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -665,6 +681,10 @@ API_PATHS = [
     ApiPath("erase_person", "post", "person", {}),
     ApiPath("get_import", "get", "import_job", param="job_id"),
     ApiPath("merge_person", "post", "person", {}, with_own_person=True),
+    ApiPath("patch_tie", "patch", "tie", {"note": "Hijacked tie", "manual_strength": 1}),
+    ApiPath("delete_tie", "delete", "tie"),
+    ApiPath("person_ties", "get", "person"),
+    ApiPath("thank_referral", "post", "referral"),
 ]
 
 

@@ -663,6 +663,7 @@ class AgendaSectionsOut(Schema):
     decisions: AgendaSectionOut
     birthdays: AgendaSectionOut
     going_cold: AgendaSectionOut
+    thank_referrers: AgendaSectionOut
 
 
 class AgendaOut(Schema):

@@ -19,11 +19,20 @@ from rapport.commitments import deadlines
 from rapport.commitments.models import Commitment, Decision, Risk
 from rapport.commitments.queries import _mine, visible_commitments
 from rapport.interactions import queries as interaction_queries
+from rapport.network import queries as network_queries
 from rapport.people import queries as people_queries
 from rapport.people.common_ground import KnownFact, suggest_topic
 from rapport.people.models import Fact, Visibility
 
-SECTIONS = ("commitments", "risks", "unreported", "decisions", "birthdays", "going_cold")
+SECTIONS = (
+    "commitments",
+    "risks",
+    "unreported",
+    "decisions",
+    "birthdays",
+    "going_cold",
+    "thank_referrers",
+)
 BIRTHDAY_DAYS = 7
 
 
@@ -284,5 +293,6 @@ def agenda_for(
             _decisions(actor, limit),
             _birthdays(actor, day, limit),
             _going_cold(actor, now, limit),
+            network_queries.agenda_section(actor, limit),
         ]
     return Agenda(user=actor.get_username(), date=day, time_zone=zone, sections=sections)

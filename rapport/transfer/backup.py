@@ -107,6 +107,8 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("people.fact", _via("person")),
     ("people.distinctpair", _team),
     ("accounts.member", _team),
+    ("network.tie", _team),
+    ("network.referral", _team),
     ("interactions.interaction", _team),
     ("interactions.participation", _via("interaction")),
     ("interactions.signal", _via("interaction")),
@@ -132,7 +134,7 @@ LABELS = tuple(label for label, _ in TABLES)
 # Rapport's own tables a backup leaves out on purpose, and why.
 # Tables added since the first backups were written: a backup without one restores it
 # empty (there was nothing in it then), like a column added since takes its default.
-ADDED_LATER = frozenset({"people.distinctpair"})
+ADDED_LATER = frozenset({"people.distinctpair", "network.tie", "network.referral"})
 
 LEFT_OUT = {
     "transfer.importjob": "a record of a past upload, whose file is not part of the backup",

@@ -102,6 +102,10 @@ HANDLED: dict[str, str] = {
     "trust.TrustScore.person": "delete",
     "trust.TrustSnapshot.person": "delete",
     "transfer.ImportedContact.person": "delete",
+    "network.Tie.person_a": "delete",
+    "network.Tie.person_b": "delete",
+    "network.Referral.referrer": "delete",
+    "network.Referral.referred": "delete",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -211,6 +215,8 @@ KIND_NAMES = {
     "trust.TrustSnapshot": "trust_snapshots",
     "portal.ShareLink": "share_links",
     "transfer.ImportedContact": "import_keys",
+    "network.Tie": "ties",
+    "network.Referral": "referrals",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -238,6 +244,8 @@ KIND_LABELS = {
     "audit_entries": gettext_lazy("Audit entries about them (their text is erased)"),
     "duplicate_reviews": gettext_lazy("Duplicate reviews naming them"),
     "uploads": gettext_lazy("Import files still kept, which may hold them (deleted)"),
+    "ties": gettext_lazy("Ties to other people"),
+    "referrals": gettext_lazy("Referrals they made or were the subject of"),
 }
 
 

@@ -223,6 +223,63 @@ def _import_keys(keep: Person, other: Person, field: models.Field[Any, Any]) -> 
     return Moved(moved=manager.filter(person=other).update(person=keep), dropped=dropped)
 
 
+def _ties(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
+    """The other's ties become the kept person's (lower id first). A tie between the
+    two records is dropped; where the kept person already knows that partner, the one
+    tie keeps what a user said of either (the kept tie's words first). Their strengths
+    are computed again once the merge commits."""
+    from rapport.network.models import Tie
+    from rapport.network.tasks import touch
+
+    result = Moved()
+    partners = [keep.pk]
+    for tie in Tie.objects.filter(**{field.name: other}):
+        partner = tie.other(other.pk)
+        if partner == keep.pk:
+            tie.delete()
+            result.dropped += 1
+            continue
+        partners.append(partner)
+        low, high = sorted((keep.pk, partner))
+        twin = Tie.objects.filter(team_id=tie.team_id, person_a_id=low, person_b_id=high).first()
+        if twin is None:
+            tie.person_a_id, tie.person_b_id = low, high
+            tie.save(update_fields=["person_a", "person_b", "updated_at"])
+            result.moved += 1
+            continue
+        if twin.source == Tie.Source.INTERACTIONS and tie.source != Tie.Source.INTERACTIONS:
+            twin.kind, twin.source, twin.owner_id = tie.kind, tie.source, tie.owner_id
+        twin.since = min((d for d in (twin.since, tie.since) if d), default=None)
+        twin.note = "\n\n".join(n for n in (twin.note, tie.note) if n)
+        if twin.manual_strength is None:
+            twin.manual_strength = tie.manual_strength
+        twin.save(
+            update_fields=[
+                "kind",
+                "source",
+                "owner",
+                "since",
+                "note",
+                "manual_strength",
+                "updated_at",
+            ]
+        )
+        tie.delete()
+        result.dropped += 1
+    touch(people=partners)
+    return result
+
+
+def _referrals(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
+    """Referrals move to the kept person; one between the two records is dropped."""
+    from rapport.network.models import Referral
+
+    partner = "referred" if field.name == "referrer" else "referrer"
+    rows = Referral.objects.filter(**{field.name: other})
+    dropped, _per_model = rows.filter(**{partner: keep}).delete()
+    return Moved(moved=rows.update(**{field.name: keep}), dropped=dropped)
+
+
 def _member(keep: Person, other: Person, field: models.Field[Any, Any]) -> Moved:
     # Refused before anything moves (a member's own Person is never merged away).
     return Moved()
@@ -255,6 +312,10 @@ HANDLERS: dict[str, tuple[str, Handler]] = {
     # The trend line: history, kept (see _snapshots).
     "trust.TrustSnapshot.person": ("trust_snapshots", _snapshots),
     "transfer.ImportedContact.person": ("import_keys", _import_keys),
+    "network.Tie.person_a": ("ties", _ties),
+    "network.Tie.person_b": ("ties", _ties),
+    "network.Referral.referrer": ("referrals", _referrals),
+    "network.Referral.referred": ("referrals", _referrals),
 }
 
 

@@ -24,6 +24,7 @@ from rapport.accounts.models import ApiToken, AuditEntry, Member, Team
 from rapport.accounts.services import token_authenticate, token_create
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
 from rapport.interactions.models import Signal
+from rapport.network.services import referral_create
 from rapport.people.models import DistinctPair, Person
 from rapport.people.services import fact_create, organisation_create, person_create, role_create
 from rapport.portal import survey as survey_questions
@@ -110,6 +111,7 @@ def _built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[int]:
         ImportedContact.objects.create(team=team, person=wang, source_uid="uid:abc", source="a.vcf")
         # Reviewed as two people (the higher id given first: stored the other way round).
         merge.distinct_pair_create(actor=alice, first=anna, second=wang)
+        referral_create(actor=alice, referrer=wang, referred=anna)  # and their tie
         yield team.pk
         transaction.set_rollback(True)
 

@@ -1,0 +1,99 @@
+"""Background work of the network: after a conversation is logged, changed or deleted,
+the ties between the people in it (the teammate who logged it included) are refreshed
+once the write commits, in one queued task per transaction and team. `refresh_ties`
+without people refreshes a whole team (after a bulk load, or to let time move the
+strengths: recency decays them).
+
+Bulk loads (the demo, imports) bypass model signals; they refresh the team at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django_tasks import task
+
+from rapport.accounts.models import Member
+from rapport.interactions.models import Interaction, Participation
+
+_local = threading.local()
+
+
+@task()
+def refresh_ties(team_id: int, person_ids: list[int] | None = None) -> dict[str, int]:
+    """Refresh the team's ties between `person_ids` (all of them when None)."""
+    from rapport.network.services import ties_refresh
+
+    done = ties_refresh(team_id=team_id, person_ids=person_ids)
+    return {"created": done.created, "updated": done.updated, "deleted": done.deleted}
+
+
+def _flush() -> None:
+    people, interactions, owners = _local.__dict__.pop("pending", (set(), set(), set()))
+    if interactions:
+        # Resolved after the commit: a new interaction's participants exist by then.
+        rows = Participation.objects.filter(interaction_id__in=interactions).values_list(
+            "person_id", "interaction__owner_id"
+        )
+        for person_id, owner_id in rows:
+            people.add(person_id)
+            owners.add(owner_id)
+    if owners:
+        people |= set(
+            Member.objects.filter(user_id__in=owners, person__isnull=False).values_list(
+                "person_id", flat=True
+            )
+        )
+    if len(people) < 2:
+        return
+    by_team: dict[int, list[int]] = {}
+    from rapport.people.models import Person
+
+    for person_id, team_id in Person.objects.filter(pk__in=people).values_list("pk", "team_id"):
+        by_team.setdefault(team_id, []).append(person_id)
+    for team_id, ids in sorted(by_team.items()):
+        if len(ids) >= 2:
+            refresh_ties.enqueue(team_id=team_id, person_ids=sorted(ids))
+
+
+def _queued() -> bool:
+    return any(entry[1] is _flush for entry in connection.run_on_commit)
+
+
+def touch(
+    people: Iterable[int | None] = (),
+    interactions: Iterable[int | None] = (),
+    owners: Iterable[int | None] = (),
+) -> None:
+    """Note people (and interactions, and users whose own Person took part) whose ties
+    to refresh once the current transaction commits (or now, outside one)."""
+    pending: tuple[set[int], set[int], set[int]] | None = getattr(_local, "pending", None)
+    if pending is None or (connection.in_atomic_block and not _queued()):
+        pending = _local.pending = (set(), set(), set())
+    pending[0].update(p for p in people if p)
+    pending[1].update(i for i in interactions if i)
+    pending[2].update(o for o in owners if o)
+    transaction.on_commit(_flush)
+
+
+def _on_interaction(instance: Interaction, **_: Any) -> None:
+    # Deleted: its participations report their people themselves, the owner is noted here.
+    touch(interactions=[instance.pk], owners=[instance.owner_id])
+
+
+def _on_participation(instance: Participation, **_: Any) -> None:
+    touch(people=[instance.person_id])
+
+
+def connect() -> None:
+    post_save.connect(_on_interaction, sender=Interaction, dispatch_uid="network-interaction-save")
+    post_delete.connect(
+        _on_interaction, sender=Interaction, dispatch_uid="network-interaction-delete"
+    )
+    post_delete.connect(
+        _on_participation, sender=Participation, dispatch_uid="network-participation-delete"
+    )
