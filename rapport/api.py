@@ -71,7 +71,9 @@ api = NinjaAPI(
         "commitments (promises either side made, with milestones, risks and renegotiations), "
         "meetings and their decisions, your agenda for a day, clients' share links "
         "(tracking pages) and your calendar feeds; trust cards, the trust list, the evidence "
-        "library, claims made to clients and client trust surveys; likely duplicate people "
+        "library, claims made to clients and client trust surveys; ties between people (who "
+        "knows whom, how strongly) and referrals (who introduced whom, whom to thank); "
+        "likely duplicate people "
         "and merging them; import, export, a person's data export and erasure. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
         'Errors are JSON: `{"detail": message, "field": name}`.'
@@ -152,6 +154,8 @@ def on_unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 def _register() -> None:
     from rapport.commitments.api import router as commitments_router
     from rapport.interactions.api import router as interactions_router
+    from rapport.network.api import router as network_router
+    from rapport.network.path_api import router as path_router
     from rapport.people.api import router as people_router
     from rapport.transfer.api import router as transfer_router
     from rapport.transfer.duplicate_api import router as duplicates_router
@@ -164,6 +168,8 @@ def _register() -> None:
     api.add_router("/", commitments_router)
     api.add_router("/", trust_router)
     api.add_router("/", transfer_router)
+    api.add_router("/", network_router)
+    api.add_router("/network", path_router)
 
 
 _register()

@@ -467,6 +467,104 @@ def trust(
 MATCHES_SHOWN = 20
 
 
+@app.command("path")
+def path_command(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Whom to reach: a person or an organisation (its decision makers) by name, "
+            "email or phone; or person:ID / organisation:ID",
+        ),
+    ],
+    source: Annotated[
+        str, typer.Option("--from", help='Start from "me", a teammate\'s username, or "team"')
+    ] = "me",
+    k: Annotated[int, typer.Option("--k", min=1, max=10, help="How many paths")] = 3,
+    user: Annotated[
+        str | None, typer.Option(help="Whose view of the book (default: the only user)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """The warmest introduction paths to a person or to an organisation's decision makers:
+    each hop with how the two know each other, the tie's strength and the last contact,
+    and whom to ask first. Routes through a colleague's private contact only name the
+    colleague to ask.
+
+    Example: rapport path --to "Huawei" --from team --user alice
+    """
+    import json
+
+    _setup()
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from rapport.network.paths import warm_paths
+    from rapport.trust.queries import trust_subjects_named
+
+    actor = _user_named(user or _trust_user())
+    with translation.override(actor.member.language):
+        found = trust_subjects_named(actor, to, limit=MATCHES_SHOWN)
+        if not found:
+            _fail(f"no person or organisation {actor.get_username()} can see matches {to!r}")
+        if len(found) > 1:
+            _print_matches(to, found)
+            raise typer.Exit(code=1)
+        subject = found[0]
+        try:
+            report = warm_paths(
+                actor,
+                to_person=subject.id if subject.subject == "person" else None,
+                to_organisation=subject.id if subject.subject == "organisation" else None,
+                source=source,
+                k=k,
+            )
+        except ValidationError as exc:
+            _fail(_validation_message(exc))
+            return
+        if as_json:
+            sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_paths(report, actor.member.time_zone)
+
+
+def _print_paths(report: Any, time_zone: str) -> None:
+    import zoneinfo
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    zone = zoneinfo.ZoneInfo(time_zone)
+    targets = ", ".join(t.name for t in report.targets)
+    console.print(f"Warm paths to [bold]{escape(targets)}[/bold]", emoji=False)
+    if not report.items:
+        console.print("No warm path within four introductions.")
+        return
+    table = Table()
+    table.add_column("#", justify="right")
+    table.add_column("Path")
+    table.add_column("Warmth", justify="right")
+    table.add_column("Coldest last contact", no_wrap=True)
+    table.add_column("Ask")
+    for n, item in enumerate(report.items, start=1):
+        if item.hidden:
+            table.add_row(str(n), escape(item.message), "", "", escape(item.teammate))
+            continue
+        route = escape(item.people[0].name)
+        for hop in item.hops:
+            link = f"{escape(hop.link.kind_label)} {hop.link.strength:.2f}"
+            route += f" ─{link}→ {escape(hop.target.name)}"
+        last = item.last_contact_at
+        table.add_row(
+            str(n),
+            route,
+            f"{item.percent}%",
+            last.astimezone(zone).date().isoformat() if last else "-",
+            escape(item.ask.name) if item.ask else "(direct)",
+        )
+    console.print(table, emoji=False)
+
+
 def _print_matches(name: str, found: list[Any]) -> None:
     from rich.markup import escape
     from rich.table import Table

@@ -7,6 +7,7 @@ from rapport.api import api
 from rapport.commitments import views as commitments
 from rapport.core import views as core
 from rapport.interactions import views as interactions
+from rapport.network import views as network
 from rapport.people import views as people
 from rapport.portal import feed
 from rapport.portal import views as portal
@@ -77,6 +78,9 @@ urlpatterns = [
         people.organisation_delete,
         name="organisation_delete",
     ),
+    path("network/path/", network.path_page, name="network_path"),
+    path("network/path/suggest/", network.path_suggest, name="network_path_suggest"),
+    path("network/path/draft/", network.path_draft, name="network_path_draft"),
     path("interactions/", interactions.interaction_list, name="interaction_list"),
     path("interactions/new/", interactions.interaction_create, name="interaction_create"),
     path(
