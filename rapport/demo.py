@@ -379,6 +379,7 @@ def generate(
     if size.profiles:
         profiles = demo_profiles(team=team, user=users[0], now=now)
         demo_duplicates(user=users[0], profiles=profiles)
+        demo_network(team=team, users=users, profiles=profiles, now=now, seed=seed)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)
@@ -1531,3 +1532,633 @@ def demo_duplicates(*, user: Any, profiles: dict[str, Person]) -> list[Person]:
         channels=[{"kind": "email", "value": email or "maggie@example.com"}],
     )
     return [latin, maggie]
+
+
+# ---------------------------------------------------------------------------------------
+# The network: who knows whom around the book. Teammates and their ties, the named
+# clients' families and friends, colleagues and former colleagues across the book's
+# organisations, classmates, referrals (some that led to meetings, one thanked), and a
+# warm route to the prospect's chairman: through the trusted client's former colleague,
+# and through a teammate's private friend (shown to others only as "ask Bob").
+
+
+@dataclass(frozen=True)
+class _Known:
+    """Someone in a named client's circle: (given, family, romanised), how they are
+    tied to the client, and a few details."""
+
+    given: str
+    family: str
+    romanised: str
+    kind: str
+    note: str
+    headline: str = ""
+    since_year: int | None = None
+    # Days from now to their next birthday (a spouse or child with a birthday to mark).
+    birthday_in: int | None = None
+    birth_year: int | None = None
+    fact: tuple[str, str] | None = None
+
+
+CIRCLES: dict[str, tuple[_Known, ...]] = {
+    "trusted": (
+        _Known(
+            "慧敏",
+            "陈",
+            "Chen Huimin",
+            "family",
+            "他的太太 · his wife",
+            "Paediatrician, 仁济医院",
+            1996,
+            birthday_in=47,
+            birth_year=1972,
+            fact=("hobby", "Plays the guzheng; a recital every New Year"),
+        ),
+        _Known(
+            "雨桐",
+            "林",
+            "Lin Yutong",
+            "family",
+            "女儿 · his daughter, doing a master's in London",
+            "Master's student, London School of Economics",
+            2000,
+            birthday_in=5,
+            birth_year=2000,
+            fact=("goal", "Wants to work in sustainable finance after her master's"),
+        ),
+        _Known(
+            "建军",
+            "王",
+            "Wang Jianjun",
+            "friend",
+            "Badminton partner every Wednesday night",
+            "Owner, a sports club in Pudong",
+            2004,
+            fact=("sport", "Runs the Wednesday badminton group"),
+        ),
+    ),
+    "cooling": (
+        _Known(
+            "Richard",
+            "Holloway",
+            "",
+            "family",
+            "Her husband",
+            "Architect",
+            2001,
+            birthday_in=120,
+            birth_year=1969,
+        ),
+        _Known(
+            "Oliver",
+            "Holloway",
+            "",
+            "family",
+            "Her elder son; rows in his school's first eight",
+            "Student",
+            2008,
+            birthday_in=33,
+            birth_year=2008,
+            fact=("sport", "Rows stroke in the school's first eight"),
+        ),
+        _Known(
+            "Fiona",
+            "Grant",
+            "",
+            "friend",
+            "Restores old dinghies with her at the sailing club",
+            "Solicitor",
+            2012,
+        ),
+    ),
+    "prospect": (
+        _Known(
+            "立",
+            "陈",
+            "Chen Li",
+            "family",
+            "她的先生 · her husband",
+            "Surgeon",
+            2010,
+            birthday_in=200,
+            birth_year=1980,
+        ),
+        _Known(
+            "Rachel",
+            "Tan",
+            "",
+            "classmate",
+            "Studied together at NUS; now in Singapore",
+            "Managing Director, a Singapore family office",
+            2004,
+            fact=("history", "Helped three Chinese firms open Singapore offices"),
+        ),
+    ),
+    "pushy": (
+        _Known(
+            "Sarah",
+            "Vance",
+            "",
+            "family",
+            "His wife",
+            "Teacher",
+            2005,
+            birthday_in=75,
+            birth_year=1979,
+        ),
+        _Known(
+            "Mike", "Donnelly", "", "friend", "Golf on Saturday mornings", "Sales Director", 2011
+        ),
+    ),
+}
+CLASS_NOTES = (
+    "Fudan MBA, class of 2011",
+    "复旦大学同学",
+    "LSE, MSc 2009",
+    "高中同学",
+    "CEIBS EMBA",
+)
+FRIEND_NOTES = (
+    "Neighbours for years",
+    "同一个跑步群",
+    "Play tennis together",
+    "老朋友",
+    "Book club",
+)
+TOM_TALKS = (
+    ("meal", "Dinner with Tom; talked about his daughter's school"),
+    ("call", "Tom called about the reunion in spring"),
+    ("message", "微信：Tom 发了同学聚会的照片"),
+    ("meal", "Lunch; he mentioned Zheng's board is looking at advisers"),
+    ("call", "Caught up with Tom after his trip"),
+    ("meal", "Yum cha with Tom and his wife"),
+)
+
+
+def _demo_person(
+    *,
+    team: Team,
+    owner: Any,
+    names: dict[str, str],
+    headline: str = "",
+    how_we_met: str = "",
+    visibility: str = "team",
+    email: str = "",
+    others: tuple[str, ...] = (),
+) -> Person:
+    """A person as the rest of the book writes them (not saved), searchable by name."""
+    return Person(
+        team=team,
+        owner=owner,
+        visibility=visibility,
+        **names,
+        headline=headline,
+        how_we_met=how_we_met,
+        search_text=searchkey.build(
+            names=[
+                names["display_name"],
+                names["given_name"],
+                names["family_name"],
+                names["romanised_name"],
+            ],
+            emails=[email] if email else [],
+            others=list(others),
+        ),
+    )
+
+
+def _since(year: int | None) -> dt.date | None:
+    return dt.date(year, 3, 1) if year is not None else None
+
+
+@transaction.atomic
+def demo_network(
+    *,
+    team: Team,
+    users: list[Any],
+    profiles: dict[str, Person],
+    now: dt.datetime,
+    seed: int = 7,
+) -> dict[str, int]:
+    """The demo book's network (deterministic for a seed): every teammate a person with
+    colleague ties to the others; families and friends of the named clients; colleagues,
+    former colleagues, classmates and friends across the book's organisations;
+    referrals (some due a thank-you, one thanked, one too new to have led anywhere); and
+    the prospect's chairman, whom nobody on the team knows yet, reachable through the
+    trusted client's former colleague and through a teammate's private friend. Then the
+    ties found in conversations are computed for the whole team, as of `now`. Written in
+    bulk, as the rest of the book is. Returns how many ties and referrals were added."""
+    from rapport.network import index
+    from rapport.network.models import Referral, Tie
+    from rapport.network.services import ties_refresh
+
+    rng = random.Random(seed * 71 + 5)
+    today = now.date()
+    lead = users[0]
+    ties: dict[tuple[int, int], Tie] = {}
+
+    def tie(a: Person | int, b: Person | int, kind: str, owner: Any, **extra: Any) -> None:
+        x = a if isinstance(a, int) else a.pk
+        y = b if isinstance(b, int) else b.pk
+        if x == y or (min(x, y), max(x, y)) in ties:
+            return
+        since = extra.pop("since", None)
+        ties[(min(x, y), max(x, y))] = Tie(
+            team=team,
+            person_a_id=min(x, y),
+            person_b_id=max(x, y),
+            kind=kind,
+            since=min(since, today) if since else None,
+            owner_id=owner if isinstance(owner, int) else owner.pk,
+            source=Tie.Source.MANUAL,
+            **extra,
+        )
+
+    # Teammates: each has a person of their own, and they are colleagues.
+    members = list(Member.objects.filter(team=team).select_related("user", "person").order_by("pk"))
+    missing = [m for m in members if m.person is None]
+    if missing:
+        made = Person.objects.bulk_create(
+            _demo_person(
+                team=team,
+                owner=m.user,
+                names=_names(m.user.username.title(), ""),
+            )
+            for m in missing
+        )
+        for member, person in zip(missing, made, strict=True):
+            member.person = person
+        Member.objects.bulk_update(missing, ["person"])
+    mates = [m.person for m in members if m.person is not None]
+    for n, first in enumerate(mates):
+        for m, second in enumerate(mates[n + 1 :]):
+            tie(
+                first,
+                second,
+                Tie.Kind.COLLEAGUE,
+                lead,
+                since=today - dt.timedelta(days=365 * 3 + 120 * (n + m)),
+                note="Same team",
+            )
+    mate_ids = {p.pk for p in mates}
+
+    # The named clients' families and friends.
+    circle_rows: list[tuple[Person, _Known, Person]] = []
+    for key, known in CIRCLES.items():
+        client = profiles.get(key)
+        if client is None:
+            continue
+        for k in known:
+            names = _names(k.given, k.family, k.romanised)
+            person = _demo_person(
+                team=team,
+                owner=client.owner,
+                names=names,
+                headline=k.headline,
+                how_we_met=f"{k.note} ({client.display_name})",
+                others=(client.display_name,),
+            )
+            if k.birthday_in is not None:
+                day = today + dt.timedelta(days=k.birthday_in)
+                person.birth_calendar = "solar"
+                person.birth_month, person.birth_day = day.month, day.day
+                if (day.month, day.day) == (2, 29):
+                    person.birth_day = 28
+                person.birth_year = k.birth_year
+            circle_rows.append((client, k, person))
+    Person.objects.bulk_create([p for _c, _k, p in circle_rows])
+    Fact.objects.bulk_create(
+        Fact(
+            person=p,
+            category=k.fact[0],
+            value=k.fact[1],
+            learned_how=f"from {c.display_name}",
+            learned_on=today - dt.timedelta(days=60),
+            created_by=c.owner,
+        )
+        for c, k, p in circle_rows
+        if k.fact is not None
+    )
+    for client, k, person in circle_rows:
+        tie(client, person, k.kind, client.owner, since=_since(k.since_year), note=k.note)
+    circle = {(c.pk, k.romanised or f"{k.given} {k.family}"): p for c, k, p in circle_rows}
+    # The trusted client's wife and daughter are family too.
+    trusted, prospect = profiles.get("trusted"), profiles.get("prospect")
+    if trusted is not None:
+        wife = circle[(trusted.pk, "Chen Huimin")]
+        daughter = circle[(trusted.pk, "Lin Yutong")]
+        tie(
+            wife,
+            daughter,
+            Tie.Kind.FAMILY,
+            lead,
+            since=dt.date(2000, 6, 1),
+            note="Mother and daughter",
+        )
+
+    # The book's organisations: colleagues, and former colleagues across them.
+    designed = {p.pk for _c, _k, p in circle_rows} | {p.pk for p in profiles.values()}
+    current: dict[int, list[int]] = {}
+    past: list[tuple[int, int, dt.date]] = []
+    owner_of = dict(Person.objects.filter(team=team).values_list("pk", "owner_id"))
+    for person_id, org_id, ended in (
+        Role.objects.filter(person__team=team)
+        .exclude(person_id__in=designed | mate_ids)
+        .order_by("pk")
+        .values_list("person_id", "organisation_id", "ended_on")
+    ):
+        if ended is None:
+            current.setdefault(org_id, []).append(person_id)
+        else:
+            past.append((person_id, org_id, ended))
+    for org_id in sorted(current):
+        staff = current[org_id]
+        for n, person_id in enumerate(staff[1:], start=1):
+            tie(
+                person_id,
+                rng.choice(staff[:n]),
+                Tie.Kind.COLLEAGUE,
+                owner_of[person_id],
+                since=today - dt.timedelta(days=rng.randint(200, 3000)),
+            )
+    org_names = dict(Organisation.objects.filter(team=team).values_list("pk", "name"))
+    for person_id, org_id, ended in past:
+        staff = current.get(org_id, [])
+        for other in rng.sample(staff, k=min(len(staff), rng.choice([1, 2]))):
+            tie(
+                person_id,
+                other,
+                Tie.Kind.FORMER_COLLEAGUE,
+                owner_of[person_id],
+                since=ended - dt.timedelta(days=rng.randint(365, 2500)),
+                note=f"Worked together at {org_names[org_id]}",
+            )
+    book = sorted(p for staff in current.values() for p in staff)
+    for kinds, notes, count in (
+        (Tie.Kind.CLASSMATE, CLASS_NOTES, 14),
+        (Tie.Kind.FRIEND, FRIEND_NOTES, 18),
+    ):
+        for _ in range(count):
+            a, b = rng.sample(book, k=2)
+            tie(
+                a,
+                b,
+                kinds,
+                owner_of[a],
+                since=dt.date(rng.randint(1995, 2016), 9, 1),
+                note=rng.choice(notes),
+            )
+
+    # The warm route to the prospect's chairman, whom nobody on the team knows yet.
+    added: list[Person] = []
+    if trusted is not None and prospect is not None:
+        taken = set(
+            Role.objects.filter(person__in=[trusted, prospect]).values_list(
+                "organisation_id", flat=True
+            )
+        )
+        trusted_org = Role.objects.filter(person=trusted).values_list("organisation_id", flat=True)[
+            0
+        ]
+        prospect_org = Role.objects.filter(person=prospect).values_list(
+            "organisation_id", flat=True
+        )[0]
+        elsewhere = sorted(set(org_names) - taken)
+        her_org = rng.choice(elsewhere) if elsewhere else trusted_org
+        peiling = _demo_person(
+            team=team,
+            owner=lead,
+            names=_names("佩玲", "何", "He Peiling"),
+            headline=f"CFO, {org_names[her_org]}",
+            how_we_met=f"{trusted.display_name}'s former colleague",
+            email="he.peiling@example.com",
+            others=(org_names[her_org], org_names[trusted_org]),
+        )
+        chairman = _demo_person(
+            team=team,
+            owner=lead,
+            names=_names("志远", "郑", "Zheng Zhiyuan"),
+            headline=f"董事长 (Chairman), {org_names[prospect_org]}",
+            how_we_met="Not met yet: signs off every adviser the group appoints",
+            email="zheng.zhiyuan@example.com",
+            others=(org_names[prospect_org],),
+        )
+        added = [peiling, chairman]
+        Person.objects.bulk_create(added)
+        Channel.objects.bulk_create(
+            [
+                Channel(
+                    person=peiling, kind="email", value="he.peiling@example.com", is_primary=True
+                ),
+                Channel(
+                    person=chairman,
+                    kind="email",
+                    value="zheng.zhiyuan@example.com",
+                    is_primary=True,
+                ),
+            ]
+        )
+        Role.objects.bulk_create(
+            [
+                Role(person=peiling, organisation_id=her_org, title="CFO", influence=4),
+                Role(
+                    person=peiling,
+                    organisation_id=trusted_org,
+                    title="财务经理 (Finance Manager)",
+                    influence=3,
+                    ended_on=dt.date(2016, 6, 30),
+                ),
+                Role(
+                    person=chairman,
+                    organisation_id=prospect_org,
+                    title="董事长 (Chairman)",
+                    is_decision_maker=True,
+                    influence=5,
+                ),
+            ]
+        )
+        tie(
+            trusted,
+            peiling,
+            Tie.Kind.FORMER_COLLEAGUE,
+            lead,
+            since=dt.date(2005, 3, 1),
+            note=f"Eleven years side by side in the finance team at {org_names[trusted_org]}",
+        )
+        tie(
+            peiling,
+            chairman,
+            Tie.Kind.FRIEND,
+            lead,
+            since=dt.date(2012, 5, 1),
+            note="Golf partners; she sits on his advisory board",
+        )
+        tie(
+            prospect,
+            chairman,
+            Tie.Kind.COLLEAGUE,
+            lead,
+            since=dt.date(2019, 4, 1),
+            note="Her chairman: signs off anything above her budget",
+        )
+        # A teammate's private friend who studied with the chairman.
+        friend_of = next((m for m in members if m.user_id != lead.pk and m.person), None)
+        mate = friend_of.person if friend_of is not None else None
+        if friend_of is not None and mate is not None:
+            tom = _demo_person(
+                team=team,
+                owner=friend_of.user,
+                names=_names("Tom", "Hartley"),
+                headline="Partner, a private-equity firm",
+                how_we_met=f"{mate.display_name}'s friend from university",
+                visibility="private",
+            )
+            Person.objects.bulk_create([tom])
+            added.append(tom)
+            talks = Interaction.objects.bulk_create(
+                Interaction(
+                    team=team,
+                    owner=friend_of.user,
+                    visibility="private",
+                    kind=kind,
+                    occurred_at=_day(now, 20 + 55 * n, 19 if kind == "meal" else 12),
+                    duration_minutes=90 if kind == "meal" else (30 if kind == "call" else None),
+                    initiated_by="them" if n % 2 else "us",
+                    focus="personal",
+                    summary=summary,
+                )
+                for n, (kind, summary) in enumerate(TOM_TALKS)
+            )
+            Participation.objects.bulk_create(
+                Participation(interaction=i, person=p, occurred_at=i.occurred_at)
+                for i in talks
+                for p in (tom, mate)
+            )
+            Person.objects.filter(pk=tom.pk).update(
+                last_interaction_at=max(i.occurred_at for i in talks)
+            )
+            tie(
+                mate,
+                tom,
+                Tie.Kind.FRIEND,
+                friend_of.user,
+                since=dt.date(2003, 9, 1),
+                note="Friends since university",
+            )
+            tie(
+                tom,
+                chairman,
+                Tie.Kind.CLASSMATE,
+                friend_of.user,
+                since=dt.date(2008, 9, 1),
+                note="CEIBS MBA classmates; still meet every spring",
+            )
+
+    # Referrals: who introduced whom, and what came of it.
+    first_seen: dict[int, dt.datetime] = {}
+    first_meeting: dict[int, dt.datetime] = {}
+    for person_id, kind, at in (
+        Participation.objects.filter(person__team=team)
+        .order_by("occurred_at", "pk")
+        .values_list("person_id", "interaction__kind", "occurred_at")
+    ):
+        first_seen.setdefault(person_id, at)
+        if kind in ("meeting", "video", "meal", "event", "call"):
+            first_meeting.setdefault(person_id, at)
+    shared = dict(
+        Person.objects.filter(team=team, visibility="team").values_list("pk", "introduced_by_id")
+    )
+    referrals: list[Referral] = []
+    introduced: list[tuple[int, int]] = []
+
+    def refer(referrer: int, referred: int, on: dt.date, by: Any, **extra: Any) -> None:
+        referrals.append(
+            Referral(
+                team=team,
+                referrer_id=referrer,
+                referred_id=referred,
+                referred_on=min(on, today),
+                created_by_id=by if isinstance(by, int) else by.pk,
+                **extra,
+            )
+        )
+        introduced.append((referred, referrer))
+        tie(referrer, referred, Tie.Kind.INTRODUCED_BY, by, since=min(on, today))
+
+    # New clients we first met in the last year and a half, each met since.
+    newcomers = sorted(
+        pk
+        for pk, at in first_seen.items()
+        if pk in shared
+        and pk not in designed | mate_ids
+        and pk in first_meeting
+        and now - dt.timedelta(days=540) < at < now - dt.timedelta(days=30)
+    )
+    by_owner: dict[int, list[int]] = {}
+    for pk in newcomers:
+        by_owner.setdefault(owner_of[pk], []).append(pk)
+    chosen: set[int] = set()
+
+    def newcomer(owner: Any) -> int | None:
+        pool = [pk for pk in by_owner.get(owner.pk, []) if pk not in chosen]
+        if not pool:
+            return None
+        pick = rng.choice(pool)
+        chosen.add(pick)
+        return pick
+
+    def days_before(pk: int, days: int) -> dt.date:
+        return (first_seen[pk] - dt.timedelta(days=days)).date()
+
+    cooling = profiles.get("cooling")
+    if trusted is not None and (pick := newcomer(lead)) is not None:
+        refer(trusted.pk, pick, days_before(pick, 10), lead, note="He rang me: 'you must meet'")
+    if cooling is not None and (pick := newcomer(lead)) is not None:
+        refer(
+            cooling.pk,
+            pick,
+            days_before(pick, 6),
+            lead,
+            note="Introduced at the conference dinner",
+            thanked_at=first_meeting[pick] + dt.timedelta(days=2),
+        )
+    if trusted is not None and len(members) > 1:
+        friend = circle[(trusted.pk, "Wang Jianjun")]
+        if (pick := newcomer(members[1].user)) is not None:
+            refer(friend.pk, pick, days_before(pick, 14), members[1].user, note="羽毛球球友介绍")
+    if prospect is not None:
+        rachel = circle[(prospect.pk, "Rachel Tan")]
+        refer(
+            prospect.pk,
+            rachel.pk,
+            today - dt.timedelta(days=3),
+            lead,
+            note="For the Singapore office: not met yet",
+        )
+    # Introductions already in the book, recorded as referrals; the older ones thanked.
+    for referred, referrer in sorted(shared.items()):
+        if referrer is None or referrer not in shared or referred in chosen:
+            continue
+        start = first_seen.get(referred, now - dt.timedelta(days=rng.randint(60, 700)))
+        met = first_meeting.get(referred)
+        old = met is not None and met < now - dt.timedelta(days=90)
+        refer(
+            referrer,
+            referred,
+            (start - dt.timedelta(days=rng.randint(3, 30))).date(),
+            owner_of[referred],
+            thanked_at=met + dt.timedelta(days=rng.randint(1, 10)) if old and met else None,
+        )
+    Referral.objects.bulk_create(referrals, batch_size=BATCH)
+    # Who first brought each of them to us.
+    Person.objects.bulk_update(
+        [Person(pk=referred, introduced_by_id=referrer) for referred, referrer in introduced],
+        ["introduced_by"],
+        batch_size=BATCH,
+    )
+
+    Tie.objects.bulk_create(list(ties.values()), batch_size=BATCH)
+    _analyze()
+    ties_refresh(team_id=team.pk, now=now)
+    index.forget(team.pk)
+    return {"ties": Tie.objects.filter(team=team).count(), "referrals": len(referrals)}
