@@ -7,6 +7,7 @@ from rapport.api import api
 from rapport.commitments import views as commitments
 from rapport.core import views as core
 from rapport.interactions import views as interactions
+from rapport.network import reach_views as reach
 from rapport.network import views as network
 from rapport.people import views as people
 from rapport.portal import feed
@@ -81,6 +82,23 @@ urlpatterns = [
     path("network/path/", network.path_page, name="network_path"),
     path("network/path/suggest/", network.path_suggest, name="network_path_suggest"),
     path("network/path/draft/", network.path_draft, name="network_path_draft"),
+    path("network/", reach.reach_page, name="network_reach"),
+    path("network/people/<int:person_id>/", reach.person_reach, name="network_person"),
+    path(
+        "network/people/<int:person_id>/graph.json",
+        reach.person_graph,
+        name="network_person_graph",
+    ),
+    path(
+        "network/organisations/<int:organisation_id>/",
+        reach.organisation_reach,
+        name="network_organisation",
+    ),
+    path(
+        "network/organisations/<int:organisation_id>/graph.json",
+        reach.organisation_graph,
+        name="network_organisation_graph",
+    ),
     path("interactions/", interactions.interaction_list, name="interaction_list"),
     path("interactions/new/", interactions.interaction_create, name="interaction_create"),
     path(
