@@ -63,6 +63,18 @@ def talk(actor: Any, people: list[Person], days_ago: float = 1, **fields: Any) -
 # Ties found in conversations
 
 
+def test_a_meeting_booked_ahead_is_not_contact_yet(book, alice):
+    newcomer = person_create(actor=alice, display_name="Zhou Ahead")
+    talk(alice, [newcomer], days_ago=-7, summary="Booked for next week")
+    refresh(alice)
+    assert pairs(alice, newcomer) == {}, "nothing has happened between them yet"
+    talk(alice, [newcomer], days_ago=3, summary="First call")
+    refresh(alice)
+    tie = tie_between(alice.member.person, newcomer)
+    assert tie.interaction_count == 1
+    assert tie.last_contact_at <= timezone.now()
+
+
 def test_people_who_met_are_tied_and_so_is_the_teammate_who_logged_the_meeting(book, alice):
     refresh(alice)
 

@@ -260,11 +260,12 @@ def _in(column: str, ids: list[int] | None, params: list[Any]) -> str:
 
 
 def pair_groups(
-    team_id: int, person_ids: Iterable[int] | None = None
+    team_id: int, person_ids: Iterable[int] | None = None, now: dt.datetime | None = None
 ) -> dict[tuple[int, int], list[tuple[Group, str]]]:
     """Evidence between every pair of the team's people (or only pairs within
     `person_ids`), grouped in one SQL query: (lower id, higher id) → rows of
-    (Group, visibility of those interactions).
+    (Group, visibility of those interactions). Only conversations that have happened
+    count: a meeting booked for next week is not contact yet.
 
     Two people share evidence when both took part in an interaction, or when one is the
     teammate who logged it (their own Person) and the other took part: that is how the
@@ -280,6 +281,7 @@ def pair_groups(
     params.append(team_id)
     second = _in("m.person_id", ids, params)
     personal = "CASE WHEN i.focus = 'personal' THEN 1 ELSE 0 END"
+    params.append(connection.ops.adapt_datetimefield_value(now or timezone.now()))
     sql = f"""
         WITH people AS (
             SELECT p.interaction_id AS iid, p.person_id AS pid
@@ -295,7 +297,7 @@ def pair_groups(
         FROM people a
         JOIN people b ON b.iid = a.iid AND a.pid < b.pid
         JOIN {interaction} i ON i.id = a.iid
-        WHERE i.kind <> 'note'
+        WHERE i.kind <> 'note' AND i.occurred_at <= %s
         GROUP BY a.pid, b.pid, i.kind, i.initiated_by, {personal}, i.visibility
     """  # noqa: S608 - table names come from the models, values are parameters
     found: dict[tuple[int, int], list[tuple[Group, str]]] = defaultdict(list)
@@ -315,14 +317,14 @@ def pair_groups(
 
 
 def pair_evidence(
-    team_id: int, person_ids: Iterable[int] | None = None
+    team_id: int, person_ids: Iterable[int] | None = None, now: dt.datetime | None = None
 ) -> dict[tuple[int, int], Evidence]:
     """The Evidence between pairs of the team's people (see `pair_groups`).
 
     A private conversation (one with someone's private contact) counts only for pairs
     that include a private person: such a tie is seen only by that contact's owner, so
     its strength and dates never tell the team about a conversation it cannot see."""
-    groups = pair_groups(team_id, person_ids)
+    groups = pair_groups(team_id, person_ids, now)
     if not groups:
         return {}
     involved = {p for pair in groups for p in pair}

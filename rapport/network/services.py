@@ -342,7 +342,7 @@ def ties_refresh(
     again, and a tie that only conversations showed goes when they are gone. Writes
     only the rows that changed, in bulk."""
     now = now or timezone.now()
-    evidence = queries.pair_evidence(team_id, person_ids)
+    evidence = queries.pair_evidence(team_id, person_ids, now)
     ties = Tie.objects.filter(team_id=team_id)
     if person_ids is not None:
         ties = ties.filter(person_a_id__in=person_ids, person_b_id__in=person_ids)
