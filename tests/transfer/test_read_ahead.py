@@ -115,20 +115,22 @@ def test_the_reader_keeps_reading_while_the_import_is_busy_but_only_so_far(
 
     def items() -> Iterator[int]:
         for n in itertools.count():
-            progress.write_text(str(n))  # in the reading process
+            # In the reading process; replaced whole, so it is never read half-written.
+            (tmp_path / "read.new").write_text(str(n))
+            os.replace(tmp_path / "read.new", progress)
             yield n
 
     def read_so_far() -> int:
-        return int(progress.read_text() or 0)
+        return int(progress.read_text()) if progress.exists() else -1
 
     big = "x" * 20_000  # 100 of these are far more than a pipe holds
     with read_ahead(items(), lambda n: (n, big), inline=0, chunk=100) as results:
         assert next(results)[0] == 0
         # "Busy writing": take nothing more for a while, and watch the reader.
         deadline = time.monotonic() + 20
-        while read_so_far() < 500 and time.monotonic() < deadline:
+        while (so_far := read_so_far()) < 500 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert read_so_far() >= 500
+        assert so_far >= 500
         time.sleep(0.5)
         # Bounded: the chunks held, and the few on their way (taken, in the draining
         # thread's hands, in the pipe, being sent, being read), whatever the wait.
