@@ -833,9 +833,7 @@ class _Sql:
         return f"({later} - {earlier} <= interval '{int(days)} days')"
 
     def rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return _rows(sql, params)
 
 
 def _add(
