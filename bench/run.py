@@ -693,9 +693,7 @@ def measure_refresh(
                 ]
             )
             Participation.objects.bulk_create(
-                Participation(interaction=talk, person_id=pid, occurred_at=now)
-                for pid in {person_id, me}
-                if pid
+                Participation.of(talk, pid) for pid in {person_id, me} if pid
             )
             orgs = len(roles.get(person_id, []))
             counter = QueryCounter()

@@ -33,7 +33,13 @@ from rapport.commitments.models import (
     Risk,
 )
 from rapport.core.markup import render_markdown
-from rapport.interactions.models import Interaction, Participation, Signal
+from rapport.interactions.models import (
+    Interaction,
+    Participation,
+    Signal,
+    copy_moments,
+    moment_bits,
+)
 from rapport.people import searchkey
 from rapport.people.models import Channel, Fact, Organisation, Person, Role, Tag
 from rapport.people.services import display_name_for
@@ -359,7 +365,7 @@ def generate(
             who.append(list(participants.values()))
         created_interactions = Interaction.objects.bulk_create(interaction_rows)
         Participation.objects.bulk_create(
-            Participation(interaction=i, person=p, occurred_at=i.occurred_at)
+            Participation.of(i, p.pk)
             for i, ps in zip(created_interactions, who, strict=True)
             for p in ps
         )
@@ -804,6 +810,7 @@ def generate_trust(
 
     for batch in _batches(moments()):
         Signal.objects.bulk_create(batch)
+        copy_moments({signal.interaction_id for signal in batch})
         added["signals"] += len(batch)
         report("trust", len(batch))
 
@@ -1329,8 +1336,8 @@ def _write_profile(
         for t in profile.talks
     )
     Participation.objects.bulk_create(
-        Participation(interaction=i, person=p, occurred_at=i.occurred_at)
-        for i in talks
+        Participation.of(i, p.pk, moment_bits(t.signals))
+        for i, t in zip(talks, profile.talks, strict=True)
         for p in ([person, me] if me is not None else [person])
     )
     Signal.objects.bulk_create(
@@ -2030,9 +2037,7 @@ def demo_network(
                 for n, (kind, summary) in enumerate(TOM_TALKS)
             )
             Participation.objects.bulk_create(
-                Participation(interaction=i, person=p, occurred_at=i.occurred_at)
-                for i in talks
-                for p in (tom, mate)
+                Participation.of(i, p.pk) for i in talks for p in (tom, mate)
             )
             Person.objects.filter(pk=tom.pk).update(
                 last_interaction_at=max(i.occurred_at for i in talks)

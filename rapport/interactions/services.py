@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from rapport.accounts.models import AuditEntry
 from rapport.accounts.services import audit_record
 from rapport.core.markup import render_markdown
-from rapport.interactions.models import Interaction, Participation, Signal
+from rapport.interactions.models import Interaction, Participation, Signal, moment_bits
 from rapport.people.models import Person, Visibility
 
 INTERACTION_FIELDS = {
@@ -151,8 +151,9 @@ def _refresh_last_contact(person_ids: Iterable[int]) -> None:
 def _set_participants(interaction: Interaction, participants: Sequence[Person]) -> set[int]:
     old = set(interaction.participations.values_list("person_id", flat=True))
     interaction.participations.all().delete()
+    moments = moment_bits(interaction.signals.values_list("kind", flat=True))
     Participation.objects.bulk_create(
-        Participation(interaction=interaction, person=p, occurred_at=interaction.occurred_at)
+        Participation.of(interaction, p.pk, moments)
         for p in {p.pk: p for p in participants}.values()
     )
     return old | {p.pk for p in participants}

@@ -50,7 +50,7 @@ from django.utils.html import escape
 
 from rapport.accounts.models import AuditEntry
 from rapport.core.markup import render_markdown
-from rapport.interactions.models import Interaction, Participation
+from rapport.interactions.models import MIRRORED, Interaction, Participation
 from rapport.people.models import Channel, Person, Visibility
 from rapport.people.queries import visible_people
 from rapport.people.services import normalise_channel, person_create
@@ -379,9 +379,15 @@ class _Capture:
             interaction = plan.interaction
             interaction.pk = pk
             occurred = interaction.occurred_at
-            prepared_occurred = _prepared(Participation, "occurred_at", occurred)
+            copied = (
+                _prepared(Participation, "occurred_at", occurred),
+                interaction.kind,
+                interaction.focus,
+                interaction.visibility,
+                0,  # no signals yet: moments
+            )
             for person in plan.participants:
-                participations.append((pk, person.pk, prepared_occurred))
+                participations.append((pk, person.pk, *copied))
                 if person.pk not in latest or latest[person.pk] < occurred:
                     latest[person.pk] = occurred
             private = interaction.visibility == Visibility.PRIVATE
@@ -405,7 +411,9 @@ class _Capture:
             )
             plan.outcome.object_id = pk
             self.report.add(plan.outcome)
-        _insert(Participation, ["interaction_id", "person_id", "occurred_at"], participations)
+        _insert(
+            Participation, ["interaction_id", "person_id", *MIRRORED, "moments"], participations
+        )
         _insert(AuditEntry, _AUDIT_COLUMNS, audits)
         for person_id, when in latest.items():
             if person_id not in self.latest or self.latest[person_id] < when:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from django.utils.translation import ngettext
 
 from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment
-from rapport.interactions.models import Interaction, Participation, Signal
+from rapport.interactions.models import Interaction, Participation, Signal, moment_kinds
 from rapport.people.models import Organisation, Person, Role, Visibility
 from rapport.portal.survey import question_text
 from rapport.trust import equation
@@ -80,6 +81,19 @@ CLAIM_KINDS: dict[str, str] = {
     Claim.Status.EXAGGERATED: "claim_exaggerated",
     Claim.Status.FALSE: "claim_false",
 }
+
+
+@functools.cache
+def moment_events(bits: int) -> tuple[str, ...]:
+    """The event kinds of a conversation whose signals are `bits`
+    (Participation.moments), in the order of their signal kinds."""
+    kinds = moment_kinds(bits)
+    found = []
+    for kind in sorted(kinds):
+        event_kind = signal_kind(kind, bool(OPENING & (kinds - {kind})))
+        if event_kind:
+            found.append(event_kind)
+    return tuple(found)
 
 
 def shown_kind(was_expired: bool, was_verified: bool) -> str:
@@ -324,10 +338,8 @@ def _conversation_events(
     recent = Q(person_id__in=[pk for pk in ids if pk not in cut])
     for person_id, when in cut.items():
         recent |= Q(person_id=person_id, occurred_at__gt=when)
-    # (A join, not `interaction__in=<subquery>`: SQLite would build the subquery over the
-    # whole team's history first.)
-    shown = Q() if private else Q(interaction__visibility=Visibility.TEAM)
-    talks = mine.filter(recent, shown).exclude(interaction__kind=Interaction.Kind.NOTE)
+    shown = Q() if private else Q(visibility=Visibility.TEAM)
+    talks = mine.filter(recent, shown).exclude(kind=Interaction.Kind.NOTE)
     contacts: dict[int, dict[int, tuple[dt.datetime, str]]] = defaultdict(dict)
     last: dict[int, dt.datetime] = {}
 
@@ -335,65 +347,43 @@ def _conversation_events(
         scale = scales[person_id]
         out[person_id].append(Event(kind, at, scale, None, label, timelines[person_id], key))
 
-    for person_id, interaction_id, at, focus, summary in talks.values_list(
-        "person_id", "interaction_id", "occurred_at", "interaction__focus", "interaction__summary"
+    moments: list[tuple[int, int, int]] = []
+    for person_id, interaction_id, at, focus, bits, summary in talks.values_list(
+        "person_id", "interaction_id", "occurred_at", "focus", "moments", "interaction__summary"
     ):
         contacts[person_id][interaction_id] = (at, summary)
         if person_id not in last or at > last[person_id]:
             last[person_id] = at
         for kind in focus_kinds(focus):
             event(person_id, kind, at, summary, ("interaction", interaction_id))
+        if bits:
+            moments.append((person_id, interaction_id, bits))
+    # Their moments, from the signal bits each participation carries.
+    for person_id, interaction_id, bits in sorted(moments):
+        at, summary = contacts[person_id][interaction_id]
+        for kind in moment_events(bits):
+            event(person_id, kind, at, summary, ("interaction", interaction_id))
 
-    # Older conversations, summed per kind (one aggregate per long history).
+    # Older conversations and their moments, summed per kind: one aggregate per long
+    # history, read from the participations' index alone.
     q = _Sql(now, half_life_days())
     decay, dp = q.decay("pa.occurred_at")
-    shared = "" if private else "AND x.visibility = 'team'"
+    shared = "" if private else "AND pa.visibility = 'team'"
     older: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
     for person_id, when in cut.items():
         cut_db = connection.ops.adapt_datetimefield_value(when) if q.sqlite else when
-        for focus, decayed, count, latest in q.rows(
-            f"""SELECT x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+        for focus, bits, decayed, count, latest in q.rows(
+            f"""SELECT pa.focus, pa.moments, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
                 FROM interactions_participation pa
-                JOIN interactions_interaction x ON x.id = pa.interaction_id
-                WHERE pa.person_id = %s AND pa.occurred_at <= %s AND x.kind <> 'note' {shared}
-                GROUP BY x.focus""",
+                WHERE pa.person_id = %s AND pa.occurred_at <= %s AND pa.kind <> 'note' {shared}
+                GROUP BY pa.focus, pa.moments""",
             [*dp, person_id, cut_db],
         ):
             latest = _as_datetime(latest)
             last[person_id] = max(last.get(person_id, latest), latest)
-            for kind in focus_kinds(focus):
+            for kind in (*focus_kinds(focus), *moment_events(bits)):
                 older[person_id][kind][0] += decayed
                 older[person_id][kind][1] += int(count)
-
-    # Their moments, read outwards from these people's participations (an IN list of
-    # thousands of conversations makes SQLite scan every signal).
-    moments: dict[tuple[int, int], set[str]] = defaultdict(set)
-    held_at: dict[tuple[int, int], dt.datetime] = {}
-    for person_id, at, interaction_id, kind in _in_conversations(
-        "interactions_signal",
-        "t.interaction_id, t.kind",
-        ids,
-        private,
-        "AND x.kind <> 'note' AND pa.occurred_at <= %s",
-        [q.now_db],
-    ):
-        moments[person_id, interaction_id].add(kind)
-        held_at[person_id, interaction_id] = at
-    half_life = half_life_days()
-    for (person_id, interaction_id), kinds in sorted(moments.items()):
-        itemise = interaction_id in contacts[person_id]
-        for kind in sorted(kinds):
-            partner = bool(OPENING & (kinds - {kind})) and kind in OPENING
-            event_kind = signal_kind(kind, partner)
-            if not event_kind:
-                continue
-            if itemise:
-                at, summary = contacts[person_id][interaction_id]
-                event(person_id, event_kind, at, summary, ("interaction", interaction_id))
-            else:
-                age = (now - held_at[person_id, interaction_id]).total_seconds() / 86400.0
-                older[person_id][event_kind][0] += equation.decay(age, half_life)
-                older[person_id][event_kind][1] += 1
 
     for person_id, summed in older.items():
         when = cut[person_id]
@@ -449,9 +439,11 @@ def _in_conversations(
     """Rows of `table` (meetings, decisions, moments: anything with an interaction_id)
     in these people's conversations, each led by the person and when they took part
     (an aware datetime). Read outwards from the participations' covering index, which
-    a CROSS JOIN keeps first on SQLite: the conversations themselves are only looked up
-    for the few rows found, not for each of a long history's thousands."""
-    shared = "" if private else "AND x.visibility = 'team'"
+    a CROSS JOIN keeps first on SQLite; the conversation itself (`x`) is joined only
+    when `columns` name it, and then only for the rows found."""
+    shared = "" if private else "AND pa.visibility = 'team'"
+    conversation = "CROSS JOIN interactions_interaction x" if "x." in columns else ""
+    joined = "AND x.id = pa.interaction_id" if conversation else ""
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):
@@ -459,10 +451,9 @@ def _in_conversations(
             cursor.execute(
                 f"""SELECT pa.person_id, pa.occurred_at, {columns}
                     FROM interactions_participation pa
-                    CROSS JOIN {table} t
-                    CROSS JOIN interactions_interaction x
+                    CROSS JOIN {table} t {conversation}
                     WHERE pa.person_id IN ({", ".join(["%s"] * len(chunk))})
-                    AND t.interaction_id = pa.interaction_id AND x.id = pa.interaction_id
+                    AND t.interaction_id = pa.interaction_id {joined}
                     {shared} {where}""",
                 [*chunk, *params],
             )
@@ -483,7 +474,7 @@ def _conversation_totals(
     each person was last spoken to."""
     q = _Sql(now, half_life_days())
     decay, dp = q.decay("pa.occurred_at")
-    shared = "" if private else "AND x.visibility = 'team'"
+    shared = "" if private else "AND pa.visibility = 'team'"
     # person → kind → [summed decay, count, newest]
     totals: dict[int, dict[str, list[Any]]] = defaultdict(dict)
     last: dict[int, dt.datetime] = {}
@@ -498,38 +489,19 @@ def _conversation_totals(
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ", ".join(["%s"] * len(chunk))
-        for person_id, focus, decayed, count, newest in q.rows(
-            f"""SELECT pa.person_id, x.focus, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+        for person_id, focus, bits, decayed, count, newest in q.rows(
+            f"""SELECT pa.person_id, pa.focus, pa.moments, SUM({decay}), COUNT(*),
+                       MAX(pa.occurred_at)
                 FROM interactions_participation pa
-                JOIN interactions_interaction x ON x.id = pa.interaction_id
                 WHERE pa.person_id IN ({marks}) AND pa.occurred_at <= %s
-                AND x.kind <> 'note' {shared}
-                GROUP BY pa.person_id, x.focus""",
+                AND pa.kind <> 'note' {shared}
+                GROUP BY pa.person_id, pa.focus, pa.moments""",
             [*dp, *chunk, q.now_db],
         ):
             newest = _as_datetime(newest)
             last[person_id] = max(last.get(person_id, newest), newest)
-            for kind in focus_kinds(focus):
+            for kind in (*focus_kinds(focus), *moment_events(bits)):
                 total(person_id, kind, decayed, int(count), newest)
-        for person_id, kind, partner, decayed, count, newest in q.rows(
-            f"""SELECT pa.person_id, s.kind,
-                       EXISTS (SELECT 1 FROM interactions_signal o
-                               WHERE o.interaction_id = s.interaction_id AND o.kind <> s.kind
-                                 AND o.kind IN ('they_opened_up', 'we_opened_up')
-                                 AND s.kind IN ('they_opened_up', 'we_opened_up')) AS partner,
-                       SUM({decay}), COUNT(*), MAX(pa.occurred_at)
-                FROM interactions_participation pa
-                CROSS JOIN interactions_signal s
-                CROSS JOIN interactions_interaction x
-                WHERE pa.person_id IN ({marks}) AND pa.occurred_at <= %s
-                AND s.interaction_id = pa.interaction_id AND x.id = pa.interaction_id
-                AND x.kind <> 'note' {shared}
-                GROUP BY pa.person_id, s.kind, partner""",
-            [*dp, *chunk, q.now_db],
-        ):
-            event_kind = signal_kind(kind, bool(partner))
-            if event_kind:
-                total(person_id, event_kind, decayed, int(count), _as_datetime(newest))
     for person_id, kinds in totals.items():
         for kind, (decayed, count, newest) in sorted(kinds.items()):
             # (Shown dated at the newest of them.)
