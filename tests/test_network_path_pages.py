@@ -4,6 +4,7 @@ API and `rapport path`; a colleague's private contact is never shown on any of t
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from typer.testing import CliRunner
 from rapport.cli import app
 from rapport.network import index
 from rapport.network.services import tie_create
-from tests.conftest import api_for, client_for
+from rapport.people.services import person_create
+from tests.conftest import api_for, client_for, make_user
+from tests.test_browser import browser_page  # noqa: F401 - the fixture
 
 API = "/api/v1/network/path"
 
@@ -48,6 +51,47 @@ def test_the_page_shows_each_hop_and_the_masked_route(web, alice):
     assert "Bob Brown on your team has a strong tie here: ask Bob Brown" in html
     assert "Bob&#x27;s Private Contact" not in html and "Bob's Private Contact" not in html
     assert "Ask Anna Lee for an introduction" in html
+
+
+def test_the_masked_route_starts_with_an_icon_every_browser_can_draw(web, alice):
+    html = client_for(alice).get("/network/path/", {"to": f"person:{web['wang'].pk}"})
+    line = re.search(r'<p data-testid="ask-teammate">(.*?)</p>', html.content.decode(), re.S)
+
+    assert line is not None
+    assert line.group(1).lstrip().startswith('<svg class="lock"'), "drawn, not a font glyph"
+    # No emoji or pictograph that a plain Linux Chromium has no font for (a box shows).
+    pictographs = [c for c in line.group(1) if 0x2300 <= ord(c) < 0x2C00 or ord(c) >= 0x1F000]
+    assert not pictographs
+
+
+@pytest.mark.browser
+def test_the_lock_before_the_masked_route_is_drawn_in_a_browser(
+    live_server,
+    browser_page,  # noqa: F811
+    transactional_db,
+):
+    from tests.test_browser import sign_in
+
+    index.forget()
+    alice = make_user("alice", "Alpha Advisory", display_name="Alice Adams")
+    bob = make_user("bob", "Alpha Advisory", display_name="Bob Brown")
+    target = person_create(actor=alice, display_name="Wang Target")
+    secret = person_create(actor=bob, display_name="Bob's Secret", visibility="private")
+    tie_create(actor=bob, person_a=bob.member.person, person_b=secret, manual_strength=0.9)
+    tie_create(actor=bob, person_a=secret, person_b=target, manual_strength=0.9)
+
+    page = browser_page
+    sign_in(page, f"{live_server.url}/network/path/?to=person:{target.pk}&source=team")
+    line = page.locator("[data-testid=ask-teammate]")
+    line.wait_for()
+
+    # Nothing but the drawn lock before the words: no glyph that needs an emoji font.
+    assert line.inner_text().strip().startswith("Bob Brown on your team has a strong tie here")
+    lock = line.locator("svg.lock")
+    box = lock.bounding_box()
+    assert box is not None and box["width"] >= 10 and box["height"] >= 10
+    assert lock.evaluate("e => getComputedStyle(e).display") != "none"
+    index.forget()
 
 
 def test_a_name_typed_finds_the_target_or_lists_candidates(web, alice):

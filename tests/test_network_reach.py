@@ -181,3 +181,101 @@ def test_the_warm_path_page_links_to_reach(alice: Any):
     page = _text(client_for(alice).get("/network/path/"))
 
     assert 'href="/network/"' in page
+
+
+# A teammate in the picture, and a picture that stays readable
+
+
+def _tie(actor: Any, a: Any, b: Any, strength: float, kind: str = "friend") -> None:
+    tie_create(actor=actor, person_a=a, person_b=b, kind=kind, manual_strength=strength)
+
+
+def test_a_teammate_s_book_is_neither_counted_nor_drawn_around_a_client(alice: Any, bob: Any):
+    bob_me = bob.member.person
+    carla = person_create(actor=alice, display_name="Carla Client")
+    dan = person_create(actor=alice, display_name="Dan Dong")
+    erin = person_create(actor=alice, display_name="Erin Eng")
+    _tie(alice, carla, bob_me, 0.9, "client")
+    _tie(alice, carla, dan, 0.6)
+    _tie(alice, dan, erin, 0.7)
+    _tie(alice, dan, bob_me, 0.8, "client")
+    book = [person_create(actor=bob, display_name=f"Bob's Client {n}") for n in range(10)]
+    for n, person in enumerate(book):
+        _tie(bob, bob_me, person, 0.5 + n / 100, "client")
+
+    page = _text(client_for(alice).get(f"/network/people/{carla.pk}/"))
+    graph = client_for(alice).get(f"/network/people/{carla.pk}/graph.json").json()
+
+    assert 'data-testid="first-degree">2<' in page  # Bob and Dan
+    assert 'data-testid="second-degree">1<' in page, "Erin; not Bob's ten clients"
+    assert "on your team" in page and "knows 12 people" in page
+    names = {n["name"]: n for n in graph["nodes"]}
+    assert set(names) == {"Carla Client", "Bob Brown", "Dan Dong", "Erin Eng"}
+    assert names["Bob Brown"]["teammate"] and names["Bob Brown"]["knows"] == 12
+    assert names["Bob Brown"]["note"] == "knows 12 people"
+    bob_id = f"p{bob_me.pk}"
+    bobs_edges = [e for e in graph["edges"] if bob_id in (e["source"], e["target"])]
+    assert {e["source"] if e["target"] == bob_id else e["target"] for e in bobs_edges} == {
+        f"p{carla.pk}"
+    }, "a teammate's ties are drawn only towards the centre"
+    assert "left-out" not in page
+
+
+def test_a_wide_neighbourhood_is_capped_and_the_page_says_what_was_left_out(alice: Any):
+    centre = person_create(actor=alice, display_name="Hub Hu")
+    friends = [person_create(actor=alice, display_name=f"Friend {n:02}") for n in range(30)]
+    for n, friend in enumerate(friends):
+        _tie(alice, centre, friend, 0.95 - n / 100)
+    for n, friend in enumerate(friends[:10]):
+        for m in range(5):
+            far = person_create(actor=alice, display_name=f"Far {n:02}-{m}")
+            _tie(alice, friend, far, 0.9 - m / 10)
+
+    page = _text(client_for(alice).get(f"/network/people/{centre.pk}/"))
+    graph = client_for(alice).get(f"/network/people/{centre.pk}/graph.json").json()
+
+    kinds = [n["kind"] for n in graph["nodes"]]
+    assert len(kinds) == 50 and kinds.count("friend") == 24 and kinds.count("second") == 25
+    shown = {n["name"] for n in graph["nodes"]}
+    assert "Friend 23" in shown and "Friend 24" not in shown, "the strongest first"
+    assert not {f"Far {n:02}-{m}" for n in range(10) for m in (3, 4)} & shown, "3 per friend"
+    assert graph["left_out"] == {"first": 6, "second": 25, "total": 31}
+    assert 'data-testid="second-degree">50<' in page
+    assert "And 31 more not drawn" in page and "(6 whom they know, 25 known through them)" in page
+
+
+# An organisation's circle
+
+
+def test_an_organisation_s_circle_counts_its_people_s_ties_once_each(
+    alice: Any, bob: Any, web: dict[str, Any]
+):
+    page = _text(client_for(alice).get(f"/network/organisations/{web['org'].pk}/"))
+
+    assert 'data-testid="org-people">1<' in page  # Carla
+    assert 'data-testid="first-degree">2<' in page  # Alice and Erin
+    assert 'data-testid="second-degree">1<' in page  # Dev, through Erin (not through Alice)
+    assert "about 250 (Girard&#x27;s rule of thumb: about 250 for its one person)" in page
+    assert SECRET not in page
+    # Bob sees his private contact, who knows Carla, and through them himself.
+    for_bob = _text(client_for(bob).get(f"/network/organisations/{web['org'].pk}/"))
+    assert 'data-testid="first-degree">3<' in for_bob
+    assert 'data-testid="second-degree">2<' in for_bob
+
+
+def test_two_people_of_an_organisation_who_know_the_same_person_count_them_once(alice: Any):
+    org = organisation_create(actor=alice, name="Twin Peaks Ltd")
+    one = person_create(actor=alice, display_name="One Wu")
+    two = person_create(actor=alice, display_name="Two Wu")
+    shared = person_create(actor=alice, display_name="Shared Friend")
+    for person in (one, two):
+        role_create(actor=alice, person=person, organisation=org, title="Partner")
+        _tie(alice, person, shared, 0.6)
+    _tie(alice, one, two, 0.9, "colleague")
+
+    page = _text(client_for(alice).get(f"/network/organisations/{org.pk}/"))
+
+    assert 'data-testid="org-people">2<' in page
+    assert 'data-testid="first-degree">1<' in page, "the shared friend once; not each other"
+    assert 'data-testid="second-degree">0<' in page
+    assert "about 500 (Girard&#x27;s rule of thumb: about 250 for each of its 2 people)" in page

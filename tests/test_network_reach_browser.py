@@ -53,3 +53,34 @@ def test_the_neighbourhood_picture_draws_every_node(
     page.wait_for_url(f"**/network/people/{zhou.pk}/")
     assert "Reach of Zhou Min" in page.locator("h1").inner_text()
     index.forget()
+
+
+def test_a_teammate_is_drawn_with_how_many_people_they_know_not_with_their_book(
+    live_server,
+    browser_page,  # noqa: F811
+    transactional_db,
+):
+    index.forget()
+    alice = make_user("alice", "Alpha Advisory", display_name="Alice Adams")
+    bob = make_user("bob", "Alpha Advisory", display_name="Bob Brown")
+    client = person_create(actor=alice, display_name="Carla Client")
+    tie_create(
+        actor=alice,
+        person_a=client,
+        person_b=bob.member.person,
+        kind="client",
+        manual_strength=0.9,
+    )
+    for n in range(8):
+        book = person_create(actor=bob, display_name=f"Bob's Client {n}")
+        tie_create(actor=bob, person_a=bob.member.person, person_b=book, manual_strength=0.5)
+
+    page = browser_page
+    sign_in(page, f"{live_server.url}/network/people/{client.pk}/")
+    page.wait_for_function("() => window.__rapportGraph !== undefined")
+
+    labels = page.evaluate("window.__rapportGraph.nodes().map(n => n.data('label'))")
+    assert sorted(labels) == ["Bob Brown\nknows 9 people", "Carla Client"]
+    teammate = page.evaluate("window.__rapportGraph.nodes('[teammate = 1]').style('shape')")
+    assert teammate == "round-rectangle"
+    index.forget()

@@ -9,14 +9,20 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rapport.accounts.models import AuditEntry
 from rapport.interactions.services import interaction_create, interaction_delete
 from rapport.network import index, queries
 from rapport.network.models import Referral, Tie
 from rapport.network.services import (
+    Affiliations,
+    inferred_kind,
     referral_create,
     referral_thank,
     tie_create,
@@ -26,7 +32,7 @@ from rapport.network.services import (
     ties_refresh,
 )
 from rapport.people.models import Person
-from rapport.people.services import person_create
+from rapport.people.services import person_create, role_create
 from rapport.transfer.erase import erase_person
 from rapport.transfer.merge import merge_people
 from tests.conftest import client_for
@@ -165,6 +171,119 @@ def test_notes_to_oneself_are_not_contact(book, alice):
     talk(alice, [lone, book["wang"]], kind="note")
     refresh(alice)
     assert not pairs(alice, lone)
+
+
+# The kind of a tie found in conversations
+
+
+def test_a_tie_found_in_conversations_gets_a_believable_kind(book, alice, bob):
+    wang, anna = book["wang"], book["anna"]
+    huawei, northwind = book["huawei"], book["northwind"]
+    peer = person_create(actor=alice, display_name="Li Peer")
+    role_create(actor=alice, person=peer, organisation=huawei, title="CTO")
+    old_hand = person_create(actor=alice, display_name="Old Hand")
+    role_create(
+        actor=alice,
+        person=old_hand,
+        organisation=northwind,
+        title="Buyer",
+        started_on=dt.date(2015, 1, 1),
+        ended_on=dt.date(2020, 1, 1),
+    )
+    stranger = person_create(actor=alice, display_name="Sam Stranger")
+    talk(alice, [wang, peer, me(bob)])
+    talk(alice, [anna, old_hand, stranger])
+    refresh(alice)
+
+    assert tie_between(me(alice), wang).kind == "client", "a teammate with an outsider"
+    assert tie_between(me(alice), me(bob)).kind == "colleague", "two teammates"
+    assert tie_between(wang, peer).kind == "colleague", "both at Huawei now"
+    assert tie_between(anna, old_hand).kind == "former_colleague", "both once at Northwind"
+    neutral = tie_between(anna, stranger)
+    assert neutral.kind == "other" and neutral.source == "interactions"
+    assert neutral.get_kind_display() == "Met in conversations"
+    assert {t.kind for t in Tie.objects.filter(source="interactions")} <= {
+        "client",
+        "colleague",
+        "former_colleague",
+        "other",
+    }
+
+
+def test_the_guess_follows_a_change_of_job_but_never_overrides_a_user(book, alice):
+    wang, anna = book["wang"], book["anna"]
+    refresh(alice)
+    assert tie_between(wang, anna).kind == "other"
+    stated = tie_update(actor=alice, tie=tie_between(me(alice), wang), kind="friend")
+
+    role_create(actor=alice, person=anna, organisation=book["huawei"], title="Advisor")
+    refresh(alice)
+
+    assert tie_between(wang, anna).kind == "colleague"
+    assert tie_between(me(alice), wang).kind == "friend" == stated.kind
+    assert tie_between(me(alice), wang).get_kind_display() == "Friend"
+
+
+def test_a_tie_a_user_described_then_deleted_falls_back_to_the_guess(book, alice):
+    tie = tie_update(actor=alice, tie=_found(alice, book["anna"]), kind="friend")
+
+    kept = tie_delete(actor=alice, tie=tie)
+
+    assert kept is not None and (kept.source, kept.kind) == ("interactions", "client")
+
+
+def _found(user: Any, person: Person) -> Tie:
+    refresh(user)
+    return tie_between(me(user), person)
+
+
+def test_a_tie_met_only_in_conversations_is_not_called_other_on_the_pages(book, alice):
+    refresh(alice)
+    page = client_for(alice).get(f"/people/{book['wang'].pk}/ties/").content.decode()
+
+    assert '<span class="chip">Met in conversations</span>' in page
+    assert '<span class="chip">Client</span>' in page
+    assert '<span class="chip">Other</span>' not in page
+
+
+def test_guessing_kinds_takes_the_same_number_of_queries_for_many_pairs(book, alice):
+    def guests(n: int, org: Any) -> None:
+        people = [person_create(actor=alice, display_name=f"Guest {n} {i}") for i in range(n)]
+        for person in people:
+            role_create(actor=alice, person=person, organisation=org, title="Staff")
+        for i in range(0, n, 3):
+            talk(alice, people[i : i + 3])
+
+    guests(3, book["huawei"])
+    ties_refresh(team_id=alice.member.team_id)
+    with CaptureQueriesContext(connection) as few:
+        ties_refresh(team_id=alice.member.team_id, now=timezone.now() + dt.timedelta(days=1))
+    guests(30, book["northwind"])
+    with CaptureQueriesContext(connection) as many:
+        done = ties_refresh(team_id=alice.member.team_id)
+
+    assert done.created >= 30 + 10 * 3
+    assert Tie.objects.filter(kind="colleague", source="interactions").count() >= 33
+    # Updating and creating add a statement each; the guessing adds none per pair.
+    assert len(many.captured_queries) <= len(few.captured_queries) + 2
+
+
+@given(
+    a=st.integers(1, 6),
+    b=st.integers(1, 6),
+    teammates=st.sets(st.integers(1, 6)),
+    current=st.dictionaries(st.integers(1, 6), st.sets(st.integers(1, 3))),
+    past=st.dictionaries(st.integers(1, 6), st.sets(st.integers(1, 3))),
+)
+def test_the_guessed_kind_does_not_depend_on_the_order_of_the_two(a, b, teammates, current, past):
+    known = Affiliations(teammates=teammates, current=current, past=past)
+
+    kind = inferred_kind(a, b, known)
+
+    assert kind == inferred_kind(b, a, known)
+    assert kind in Tie.Kind.values
+    if (a in teammates) != (b in teammates):
+        assert kind == "client"
 
 
 # Ties recorded by hand

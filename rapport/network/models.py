@@ -76,6 +76,21 @@ class Tie(models.Model):
     def __str__(self) -> str:
         return f"{self.person_a_id} – {self.person_b_id} ({self.kind}, {self.strength:.2f})"
 
+    @staticmethod
+    def label_of(kind: str, source: str) -> str:
+        """How a tie of `kind` from `source` is named to users. A tie the conversations
+        showed with nothing more to go on (no teammate in it, no organisation shared) is
+        stored with the neutral kind "other" and called "Met in conversations"."""
+        if kind == Tie.Kind.OTHER and source == Tie.Source.INTERACTIONS:
+            return str(_("Met in conversations"))
+        return str(Tie.Kind(kind).label) if kind in Tie.Kind.values else kind
+
+    def get_kind_display(self) -> str:
+        # The source is read only when it matters (it may not have been loaded).
+        if self.kind != Tie.Kind.OTHER:
+            return Tie.label_of(self.kind, Tie.Source.MANUAL)
+        return Tie.label_of(self.kind, self.source)
+
     def other(self, person_id: int) -> int:
         """The id of the person at the other end from `person_id`."""
         return self.person_b_id if person_id == self.person_a_id else self.person_a_id

@@ -291,6 +291,7 @@ def _ties(team_id: int, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int
             "person_a_id",
             "person_b_id",
             "kind",
+            "source",
             "strength",
             "last_contact_at",
             "interaction_count",

@@ -116,10 +116,11 @@ def with_outcome(actor: Any, qs: QuerySet[Referral]) -> QuerySet[Referral]:
 
 
 def deals_won_after(referral_ids: Iterable[int]) -> dict[int, int]:
-    """Deals won that a referral led to, by referral id. There are no deals yet (they
-    come with the pipeline, issue 7): then this counts deals whose source referral is
-    one of these, and a won deal also makes a referrer due a thank-you."""
-    return {}
+    """Deals won that a referral led to (deals whose source is it), by referral id; a
+    won deal also makes its referrer due a thank-you."""
+    from rapport.deals.queries import deals_won_by_referral
+
+    return deals_won_by_referral(referral_ids)
 
 
 @dataclass

@@ -12,7 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from rapport.core.charts import bar_chart
-from rapport.network.reach import circle_of, kind_legend, neighbourhood_of, top_connectors
+from rapport.network.reach import (
+    circle_of,
+    kind_legend,
+    neighbourhood_of,
+    organisation_circle,
+    organisation_people,
+    top_connectors,
+)
 from rapport.people.queries import organisation_for, person_for
 from rapport.trust.queries import trust_subjects_named
 
@@ -55,6 +62,7 @@ def person_reach(request: HttpRequest, person_id: int) -> HttpResponse:
     context = {
         "subject_name": person.display_name,
         "circle": circle_of(request.user, person),
+        "left_out": neighbourhood_of(request.user, person=person)["left_out"],
         "graph_url": reverse("network_person_graph", args=[person.pk]),
         "detail_url": reverse("person_detail", args=[person.pk]),
         "legend": kind_legend(),
@@ -66,14 +74,12 @@ def person_reach(request: HttpRequest, person_id: int) -> HttpResponse:
 @require_GET
 def organisation_reach(request: HttpRequest, organisation_id: int) -> HttpResponse:
     organisation = organisation_for(request.user, organisation_id)
+    picture = neighbourhood_of(request.user, organisation=organisation)
     context = {
         "subject_name": organisation.name,
-        "circle": None,
-        "staff": [
-            n
-            for n in neighbourhood_of(request.user, organisation=organisation)["nodes"]
-            if n["kind"] == "role"
-        ],
+        "circle": organisation_circle(request.user, organisation),
+        "staff": organisation_people(request.user, organisation),
+        "left_out": picture["left_out"],
         "graph_url": reverse("network_organisation_graph", args=[organisation.pk]),
         "detail_url": reverse("organisation_detail", args=[organisation.pk]),
         "legend": kind_legend(),

@@ -7,7 +7,8 @@ that names someone's private contact is audited privately."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,11 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rapport.accounts.models import Member
 from rapport.accounts.services import audit_record
 from rapport.network import queries
 from rapport.network.models import Referral, Tie
 from rapport.network.strength import Evidence, tie_strength
-from rapport.people.models import Person, Visibility
+from rapport.people.models import Person, Role, Visibility
 from rapport.people.queries import visible_people
 
 TIE_FIELDS = {"kind", "since", "note", "manual_strength"}
@@ -224,7 +226,7 @@ def tie_delete(*, actor: Any, tie: Tie) -> Tie | None:
     if not evidence.count:
         tie.delete()
         return None
-    tie.kind = Tie.Kind.OTHER
+    tie.kind = inferred_kind(a.pk, b.pk, affiliations(tie.team_id, [a.pk, b.pk]))
     tie.source = Tie.Source.INTERACTIONS
     tie.since = None
     tie.note = ""
@@ -322,6 +324,64 @@ def referral_thank(*, actor: Any, referral: Referral, at: dt.datetime | None = N
     return referral
 
 
+# -- the kind of a tie found in conversations --------------------------------------------------
+
+
+@dataclass
+class Affiliations:
+    """What a tie found in conversations is guessed from: the team's own people (their
+    Person records) and each person's organisations, current and past."""
+
+    teammates: set[int] = field(default_factory=set)
+    current: dict[int, set[int]] = field(default_factory=dict)
+    past: dict[int, set[int]] = field(default_factory=dict)
+
+
+def inferred_kind(a: int, b: int, known: Affiliations) -> str:
+    """The kind a tie between `a` and `b` found in conversations most likely is: a
+    teammate with someone outside the team is a client relationship, two teammates or
+    two people working at one organisation now are colleagues, two who shared an
+    organisation in the past are former colleagues; anything else stays the neutral
+    "other" (shown as "Met in conversations"). Symmetric in `a` and `b`."""
+    in_team = (a in known.teammates) + (b in known.teammates)
+    if in_team == 1:
+        return Tie.Kind.CLIENT
+    if in_team == 2:
+        return Tie.Kind.COLLEAGUE
+    now_a, now_b = known.current.get(a, set()), known.current.get(b, set())
+    if now_a & now_b:
+        return Tie.Kind.COLLEAGUE
+    if (now_a | known.past.get(a, set())) & (now_b | known.past.get(b, set())):
+        return Tie.Kind.FORMER_COLLEAGUE
+    return Tie.Kind.OTHER
+
+
+# Beyond this many people a refresh reads the roles of the whole team in one query rather
+# than name them all in an IN list.
+NAMED_AT_MOST = 2000
+
+
+def affiliations(team_id: int, person_ids: Iterable[int] | None = None) -> Affiliations:
+    """The team's teammates and the organisations of its people (or of `person_ids`), in
+    two queries whatever their number."""
+    known = Affiliations(
+        teammates=set(
+            Member.objects.filter(team_id=team_id, person__isnull=False).values_list(
+                "person_id", flat=True
+            )
+        )
+    )
+    roles = Role.objects.filter(person__team_id=team_id)
+    ids = None if person_ids is None else sorted(set(person_ids))
+    if ids is not None and len(ids) <= NAMED_AT_MOST:
+        roles = roles.filter(person_id__in=ids)
+    rows = roles.values_list("person_id", "organisation_id", "ended_on").order_by()
+    for person_id, organisation_id, ended_on in rows.iterator(chunk_size=5000):
+        into = known.current if ended_on is None else known.past
+        into.setdefault(person_id, set()).add(organisation_id)
+    return known
+
+
 # -- the background refresh -------------------------------------------------------------------
 
 
@@ -339,13 +399,16 @@ def ties_refresh(
     """Bring the team's ties (or those between `person_ids`) in line with the
     conversations on record, as of `now`: a pair that talked gets a tie found in
     conversations if it has none, every tie's strength and contact dates are computed
-    again, and a tie that only conversations showed goes when they are gone. Writes
-    only the rows that changed, in bulk."""
+    again, and a tie that only conversations showed goes when they are gone. The kind of
+    a tie only conversations showed is guessed again from who the two are
+    (`inferred_kind`). Writes only the rows that changed, in bulk, in a handful of
+    queries whatever the number of ties."""
     now = now or timezone.now()
     evidence = queries.pair_evidence(team_id, person_ids, now)
     ties = Tie.objects.filter(team_id=team_id)
     if person_ids is not None:
         ties = ties.filter(person_a_id__in=person_ids, person_b_id__in=person_ids)
+    known = affiliations(team_id, person_ids)
     result = Refreshed()
     changed: list[Tie] = []
     gone: list[int] = []
@@ -354,10 +417,23 @@ def ties_refresh(
         if found is None and tie.source == Tie.Source.INTERACTIONS:
             gone.append(tie.pk)
             continue
-        if _apply_evidence(tie, found or Evidence(), now):
+        moved = bool(_apply_evidence(tie, found or Evidence(), now))
+        if tie.source == Tie.Source.INTERACTIONS:
+            # Nobody described this tie (that makes it "manual"): its kind is ours to guess.
+            kind = inferred_kind(tie.person_a_id, tie.person_b_id, known)
+            moved = moved or kind != tie.kind
+            tie.kind = kind
+        if moved:
             tie.updated_at = now
             changed.append(tie)
-    fields = ["strength", "interaction_count", "first_contact_at", "last_contact_at", "updated_at"]
+    fields = [
+        "kind",
+        "strength",
+        "interaction_count",
+        "first_contact_at",
+        "last_contact_at",
+        "updated_at",
+    ]
     Tie.objects.bulk_update(changed, fields, batch_size=BATCH)
     result.updated = len(changed)
     for start in range(0, len(gone), BATCH):
@@ -369,7 +445,7 @@ def ties_refresh(
             team_id=team_id,
             person_a_id=a,
             person_b_id=b,
-            kind=Tie.Kind.OTHER,
+            kind=inferred_kind(a, b, known),
             source=Tie.Source.INTERACTIONS,
         )
         _apply_evidence(tie, found, now)

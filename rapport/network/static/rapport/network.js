@@ -1,6 +1,7 @@
 /* Draws a reach page's neighbourhood picture with Cytoscape.js from the JSON at the
    container's data-url: nodes coloured by their tie to the centre (colours come from the
-   legend on the page), edge width by strength, the centre highlighted; clicking a person
+   legend on the page), edge width by strength, the centre highlighted, a teammate square
+   and labelled with how many people they know (the JSON's "note"); clicking a person
    opens their reach page. The instance is window.__rapportGraph (used by the tests). */
 (function () {
   "use strict";
@@ -17,8 +18,10 @@
       graph.nodes.forEach(function (n) {
         elements.push({ group: "nodes", data: {
           id: n.id, name: n.name, url: n.url, kind: n.kind,
+          label: n.note ? n.name + "\n" + n.note : n.name,
           colour: colours[n.kind] || colours.other || "#98a2b3",
-          centre: n.kind === "centre" ? 1 : 0, teammate: n.teammate ? 1 : 0 } });
+          centre: n.kind === "centre" ? 1 : 0, teammate: n.teammate ? 1 : 0,
+          ring: n.ring || 0 } });
       });
       graph.edges.forEach(function (e, i) {
         elements.push({ group: "edges", data: {
@@ -30,7 +33,8 @@
         elements: elements,
         style: [
           { selector: "node", style: {
-            "background-color": "data(colour)", label: "data(name)", "font-size": 10,
+            "background-color": "data(colour)", label: "data(label)", "font-size": 10,
+            "text-wrap": "wrap", "text-max-width": 140,
             width: 18, height: 18, "text-valign": "bottom", "text-margin-y": 3, color: "#1d2430" } },
           { selector: "node[teammate = 1]", style: { shape: "round-rectangle" } },
           { selector: "node[centre = 1]", style: {
@@ -39,9 +43,16 @@
           { selector: "edge", style: {
             width: "data(width)", "line-color": "data(colour)", opacity: 0.7, "curve-style": "haystack" } }
         ],
-        layout: { name: graph.nodes.length > 1 ? "cose" : "grid", animate: false, randomize: false },
+        // Rings: the centre, the people it knows, the people those know.
+        layout: graph.nodes.length > 1
+          ? { name: "concentric", animate: false, minNodeSpacing: 28, levelWidth: function () { return 1; },
+              concentric: function (node) { return 2 - node.data("ring"); } }
+          : { name: "grid", animate: false },
         wheelSensitivity: 0.2
       });
+      // A tooltip names the person (and how many people a teammate knows) on hover.
+      cy.on("mouseover", "node", function (evt) { box.title = evt.target.data("label"); });
+      cy.on("mouseout", "node", function () { box.title = ""; });
       cy.on("tap", "node", function (evt) {
         var url = evt.target.data("url");
         if (url && !evt.target.data("centre")) window.location.href = url;
