@@ -79,10 +79,12 @@ def _start_worker() -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     from rapport.core.tasks import agenda_emails_schedule
+    from rapport.network.tasks import ties_nightly_schedule
     from rapport.trust.tasks import trust_nightly_schedule
 
     agenda_emails_schedule()
     trust_nightly_schedule()
+    ties_nightly_schedule()
     worker = Worker(
         queue_names=["default"],
         interval=1.0,
@@ -706,6 +708,75 @@ def _parse_mapping(items: list[str]) -> dict[str, str]:
     return mapping
 
 
+@app.command("deals")
+def deals_command(
+    pipeline: Annotated[
+        str | None, typer.Option(help="Only this pipeline, by name (default: all of them)")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Whose team (default: the only user)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Open deals by stage, with totals per currency, one-sided and stale deals flagged.
+
+    Example: rapport deals --pipeline Sales --user alice
+    """
+    import json
+
+    _setup()
+    from django.utils import translation
+
+    from rapport.deals import queries, report, services
+
+    actor = _user_named(user or _trust_user())
+    with translation.override(actor.member.language):
+        services.pipelines_ensure(actor=actor)
+        chosen = None
+        if pipeline is not None:
+            chosen = queries.pipeline_named(actor, pipeline)
+            if chosen is None:
+                names = ", ".join(p.name for p in queries.pipelines(actor))
+                _fail(f"no pipeline called {pipeline!r} (there are: {names})")
+        boards = queries.open_deals(actor, chosen)
+        if as_json:
+            data = report.boards_as_json(boards)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_deals(boards)
+
+
+def _print_deals(boards: list[Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from rapport.deals.report import money_line
+
+    for board in boards:
+        table = Table(title=f"{board.pipeline.name}: {money_line(board.open_totals)} open")
+        for name in ("Stage", "Deal", "Organisation", "Amount", "Next step", "Flags"):
+            table.add_column(name, justify="right" if name == "Amount" else "left")
+        for column in board.columns:
+            table.add_row(
+                f"[bold]{escape(column.stage.name)}[/bold]",
+                f"{len(column.cards)} deals",
+                "",
+                money_line(column.totals),
+                "",
+                "",
+            )
+            for card in column.cards:
+                deal = card.deal
+                flags = [*card.winwin.reasons, *(["stale"] if card.stale else [])]
+                table.add_row(
+                    "",
+                    escape(deal.title),
+                    escape(deal.organisation.name if deal.organisation else ""),
+                    f"{deal.amount:,.2f} {deal.currency}",
+                    f"{deal.next_step_on:%Y-%m-%d} {escape(deal.next_step)}",
+                    ", ".join(flags).replace("_", " "),
+                )
+        console.print(table, emoji=False)
+
+
 @app.command("import")
 def import_(
     file: Annotated[
@@ -998,7 +1069,7 @@ def worker(
         bool, typer.Option("--once", help="Run what is due now, then stop (for cron)")
     ] = False,
 ) -> None:
-    """Run background work (trust refreshes, the morning agenda emails) through
+    """Run background work (trust and tie refreshes, the morning agenda emails) through
     django.tasks' database queue, for deployments that serve with --no-worker.
 
     Example: rapport worker
@@ -1007,6 +1078,7 @@ def worker(
     from django.core.management import call_command
 
     from rapport.core.tasks import agenda_emails_schedule
+    from rapport.network.tasks import ties_nightly_schedule
     from rapport.trust.tasks import trust_nightly_schedule
 
     _migrate()
@@ -1014,6 +1086,8 @@ def worker(
     console.print(f"Morning agenda emails queued for {queued} member(s).")
     teams = trust_nightly_schedule()
     console.print(f"Nightly trust recompute queued for {teams} team(s).")
+    teams = ties_nightly_schedule()
+    console.print(f"Nightly tie refresh queued for {teams} team(s).")
     call_command("db_worker", batch=once, verbosity=1)
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rapport.trust",
     "rapport.transfer",
     "rapport.network",
+    "rapport.deals",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from rapport.commitments import views as commitments
 from rapport.core import views as core
 from rapport.interactions import views as interactions
 from rapport.network import reach_views as reach
+from rapport.network import tie_views as ties
 from rapport.network import views as network
 from rapport.people import views as people
 from rapport.portal import feed
@@ -79,6 +80,7 @@ urlpatterns = [
         people.organisation_delete,
         name="organisation_delete",
     ),
+    path("deals/", include("rapport.deals.urls")),
     path("network/path/", network.path_page, name="network_path"),
     path("network/path/suggest/", network.path_suggest, name="network_path_suggest"),
     path("network/path/draft/", network.path_draft, name="network_path_draft"),
@@ -99,6 +101,16 @@ urlpatterns = [
         reach.organisation_graph,
         name="network_organisation_graph",
     ),
+    path("people/<int:person_id>/ties/", ties.person_ties, name="person_ties"),
+    path("people/<int:person_id>/ties/add/", ties.tie_add, name="tie_add"),
+    path("network/ties/suggest/", ties.tie_suggest, name="tie_suggest"),
+    path("ties/<int:tie_id>/edit/", ties.tie_edit_form, name="tie_edit_form"),
+    path("ties/<int:tie_id>/change/", ties.tie_edit, name="tie_edit"),
+    path("ties/<int:tie_id>/strength/", ties.tie_strength, name="tie_strength"),
+    path("ties/<int:tie_id>/delete/", ties.tie_delete, name="tie_delete"),
+    path("people/<int:person_id>/referrals/", ties.person_referrals, name="person_referrals"),
+    path("people/<int:person_id>/referrals/add/", ties.referral_add, name="referral_add"),
+    path("referrals/<int:referral_id>/thank/", ties.referral_thank, name="referral_thank"),
     path("interactions/", interactions.interaction_list, name="interaction_list"),
     path("interactions/new/", interactions.interaction_create, name="interaction_create"),
     path(

@@ -15,12 +15,13 @@ import datetime as dt
 import html
 import json
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, reverse
+from django.urls import URLPattern, URLResolver, reverse
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
@@ -43,6 +44,8 @@ from rapport.commitments.services import (
     milestone_add,
     risk_add,
 )
+from rapport.deals.models import Deal, DealSettings, Pipeline, Stage, StageChange
+from rapport.deals.services import deal_create, pipelines_ensure
 from rapport.interactions.models import Interaction, Participation
 from rapport.interactions.services import interaction_create
 from rapport.network.models import Referral, Tie
@@ -141,6 +144,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     alices |= _trust_records(alice, book["wang"], "Alice's promise to Wang")
     bobs |= _trust_records(bob, book["bobs_secret"], "Bob's secret promise")
     alices |= _network(alice, book["wang"], book["anna"])
+    alices |= _deals(alice, book["wang"], book["huawei"])
+    bobs |= _deals(bob, book["bobs_secret"], book["huawei"])
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
@@ -248,6 +253,33 @@ def _network(owner: Any, first: Person, second: Person) -> dict[str, int]:
     return {"tie": tie.pk, "referral": referral.pk}
 
 
+def _deals(owner: Any, client: Person, organisation: Any) -> dict[str, int]:
+    """The team's pipeline and a deal of the owner's with the client and organisation."""
+    pipeline = pipelines_ensure(actor=owner)
+    deal = deal_create(
+        actor=owner,
+        pipeline=pipeline,
+        title=f"{owner.username}'s deal",
+        organisation=organisation,
+        people=[client],
+        amount="1000",
+        next_step="Call",
+        next_step_on=timezone.localdate() + dt.timedelta(days=1),
+    )
+    return {"deal": deal.pk, "pipeline": pipeline.pk}
+
+
+def _another_stage(deal_id: int) -> int:
+    """An open stage of the deal's pipeline other than the one it is in."""
+    deal = Deal.objects.get(pk=deal_id)
+    return (
+        Stage.objects.filter(pipeline_id=deal.pipeline_id, outcome="open")
+        .exclude(pk=deal.stage_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def _trust_records(owner: Any, client: Person, title: str) -> dict[str, int]:
     """Evidence (with an attachment) in the owner's team library, shown to the client,
     and a claim made to them. The library is the team's, so its title names no secret."""
@@ -266,6 +298,8 @@ def _trust_records(owner: Any, client: Person, title: str) -> dict[str, int]:
 # Evidence is the team's: only another team is kept from it.
 TRUST_KINDS = {"showing", "claim"}
 NETWORK_KINDS = {"tie", "referral"}
+# Deals and pipelines are the team's: only another team is kept from them.
+DEAL_KINDS = {"deal", "pipeline"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -283,6 +317,7 @@ SCENARIOS = {
     | PROMISE_KINDS
     | TRUST_KINDS
     | NETWORK_KINDS
+    | DEAL_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
@@ -356,6 +391,12 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             ImportJob,
             Tie,
             Referral,
+            DealSettings,
+            Pipeline,
+            Stage,
+            Deal,
+            Deal.people.through,
+            StageChange,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -424,6 +465,7 @@ class Page:
     with_own_organisation: bool = False
     param: str = ""  # the path parameter, when it is not `<kind>_id`
     confirm_name: bool = False  # the form confirms by typing the person's name
+    another_stage: bool = False  # the form names another stage of the deal's pipeline
 
     @property
     def id(self) -> str:
@@ -443,6 +485,8 @@ class Page:
             data["organisation_name"] = world["org_of"][requester].name
         if self.confirm_name:
             data["confirm_name"] = Person.objects.get(pk=pk).display_name
+        if self.another_stage:
+            data["stage"] = _another_stage(pk)
         return getattr(client, self.method)(self.url(pk), data)
 
 
@@ -469,6 +513,15 @@ PAGES = [
     Page("network_person_graph", "get", "person"),
     Page("network_organisation", "get", "organisation"),
     Page("network_organisation_graph", "get", "organisation"),
+    Page("person_ties", "get", "person"),
+    Page("tie_add", "post", "person", data={"other_name": "Alice Adams", "kind": "friend"}),
+    Page("tie_edit_form", "get", "tie"),
+    Page("tie_edit", "post", "tie", data={"kind": "colleague", "note": "Hijacked tie"}),
+    Page("tie_strength", "post", "tie", data={"strength": "40"}),
+    Page("tie_delete", "post", "tie"),
+    Page("person_referrals", "get", "person"),
+    Page("referral_add", "post", "person", data={"referrer_name": "Alice Adams"}),
+    Page("referral_thank", "post", "referral"),
     Page("person_interaction_form", "get", "person"),
     Page("role_form", "get", "person"),
     Page("interaction_create", "get", "person", by_query="person"),
@@ -543,6 +596,27 @@ PAGES = [
     Page("person_erase", "post", "person", data={"reason": "request"}, confirm_name=True),
     Page("import_job", "get", "import_job", param="job_id"),
     Page("import_again", "post", "import_job", data={"skip_bad": "on"}, param="job_id"),
+    Page("pipeline_board", "get", "pipeline"),
+    Page("pipeline_table", "get", "pipeline"),
+    Page("deal_create", "get", "pipeline", by_query="pipeline"),
+    Page("deal_detail", "get", "deal"),
+    Page("deal_edit", "get", "deal"),
+    Page(
+        "deal_edit",
+        "post",
+        "deal",
+        data={
+            "title": "Hijacked deal",
+            "currency": "USD",
+            "amount": "1",
+            "next_step": "Hijack",
+            "next_step_on": "2099-01-01",
+        },
+    ),
+    Page(
+        "deal_next_step", "post", "deal", data={"next_step": "Hijack", "next_step_on": "2099-01-01"}
+    ),
+    Page("deal_move", "post", "deal", another_stage=True),
 ]
 
 
@@ -579,6 +653,18 @@ def test_the_same_page_works_for_someone_allowed(world, scenario, page):
     assert response.status_code in (200, 302), response.content[:500]
 
 
+def _site_patterns(patterns: list[Any]) -> list[Any]:
+    """The patterns, with those of the site's own included modules (rapport.deals.urls)
+    in place of the include; the API's and the admin's are left as they are."""
+    found = []
+    for p in patterns:
+        if isinstance(p, URLResolver) and isinstance(p.urlconf_name, ModuleType):
+            found += _site_patterns(p.url_patterns)
+        else:
+            found.append(p)
+    return found
+
+
 def test_every_page_that_takes_an_id_is_checked():
     # The site's own pages; the API and the admin are included, not listed, here. Pages
     # addressed by a secret token rather than an id (/p/<token>/, /feed/<token>.ics,
@@ -586,7 +672,7 @@ def test_every_page_that_takes_an_id_is_checked():
     # test_calendar_feed and test_survey.
     taking_an_id = {
         p.name
-        for p in site_urls.urlpatterns
+        for p in _site_patterns(site_urls.urlpatterns)
         if isinstance(p, URLPattern)
         and any(isinstance(c, IntConverter) for c in p.pattern.converters.values())
     }
@@ -608,6 +694,7 @@ class ApiPath:
     param: str = ""  # the path parameter, when it is not `<kind>_id`
     with_own_organisation: bool = False  # the body names the requester's organisation
     with_own_person: bool = False  # the body names a spare person of the requester's
+    another_stage: bool = False  # the body names another stage of the deal's pipeline
 
     @property
     def id(self) -> str:
@@ -622,6 +709,8 @@ class ApiPath:
             body["organisation_id"] = world["org_of"][requester].pk
         if self.with_own_person:
             body["other"] = world["spare_of"][requester].pk
+        if self.another_stage:
+            body["stage"] = _another_stage(pk)
         return getattr(client, self.method)(url, body, content_type="application/json")
 
 
@@ -689,6 +778,9 @@ API_PATHS = [
     ApiPath("delete_tie", "delete", "tie"),
     ApiPath("person_ties", "get", "person"),
     ApiPath("thank_referral", "post", "referral"),
+    ApiPath("get_deal", "get", "deal"),
+    ApiPath("patch_deal", "patch", "deal", {"title": "Hijacked deal"}),
+    ApiPath("move_deal", "post", "deal", {}, another_stage=True),
 ]
 
 
@@ -846,6 +938,8 @@ LISTS = [
     ("/api/v1/claims?person_id={wang}", "Alice's promise to Wang: claim", None),
     ("/api/v1/share-links?limit=500", "王小明", "Bob's Private Contact"),
     ("/people/duplicates/", "Xiaoming Wang (old card)", "Bob's spare contact"),
+    ("/deals/", "华为技术", None),
+    ("/api/v1/deals?limit=500", "王小明", "Bob's Private Contact"),
     ("/api/v1/people/duplicates?limit=100", "Xiaoming Wang (old card)", "Bob's spare contact"),
 ]
 # Pages of shared records that might mention Bob's private ones.

@@ -59,6 +59,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rapport.accounts.models import Member, Team
+from rapport.interactions.models import MIRRORED, Participation, copy_mirrored
 
 FORMAT = "rapport-backup"
 VERSION = 1
@@ -109,6 +110,12 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("accounts.member", _team),
     ("network.tie", _team),
     ("network.referral", _team),
+    ("deals.dealsettings", _team),
+    ("deals.pipeline", _team),
+    ("deals.stage", _via("pipeline")),
+    ("deals.deal", _team),
+    ("deals.deal_people", _via("deal")),
+    ("deals.stagechange", _via("deal")),
     ("interactions.interaction", _team),
     ("interactions.participation", _via("interaction")),
     ("interactions.signal", _via("interaction")),
@@ -134,7 +141,22 @@ LABELS = tuple(label for label, _ in TABLES)
 # Rapport's own tables a backup leaves out on purpose, and why.
 # Tables added since the first backups were written: a backup without one restores it
 # empty (there was nothing in it then), like a column added since takes its default.
-ADDED_LATER = frozenset({"people.distinctpair", "network.tie", "network.referral"})
+ADDED_LATER = frozenset(
+    {
+        "people.distinctpair",
+        "network.tie",
+        "network.referral",
+        "deals.dealsettings",
+        "deals.pipeline",
+        "deals.stage",
+        "deals.deal",
+        "deals.deal_people",
+        "deals.stagechange",
+    }
+)
+# Columns copied from another row, which a restore fills in again from that row (a
+# backup made before they existed lacks them).
+COPIED = {"interactions.participation": frozenset({*MIRRORED, "moments"}) - {"occurred_at"}}
 
 LEFT_OUT = {
     "transfer.importjob": "a record of a past upload, whose file is not part of the backup",
@@ -403,6 +425,8 @@ def _table(label: str, raw: Any, where: str) -> _Table:
     fields = _fields(model)
     for field in fields:
         # A column added to the model since the backup was made takes its default.
+        if field.attname in COPIED.get(label, ()):
+            continue
         if field.attname not in names and not (field.has_default() or field.null):
             raise BackupError(f"{at}table “{label}” lacks field “{field.attname}”")
     if model._meta.pk.attname not in names:  # type: ignore[union-attr]
@@ -640,11 +664,12 @@ def _restore_body(body: Any, where: str, *, replace: bool) -> Team:
         for label in LABELS:
             restore.insert(tables[label])
         restore.finish(tables)
+        teams = tables["accounts.team"]
+        team_id = restore.ids["accounts.team"][teams.rows[0][teams.positions["id"]]]
+        copy_mirrored(Participation.objects.filter(interaction__team_id=team_id))
     except BaseException:
         restore.remove_files()
         raise
-    teams = tables["accounts.team"]
-    team_id = restore.ids["accounts.team"][teams.rows[0][teams.positions["id"]]]
     return Team.objects.get(pk=team_id)
 
 

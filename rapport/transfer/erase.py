@@ -81,6 +81,7 @@ REASONS = {
 #   interact - participation: handled by the conversation rules above
 #   unlink   - the rows belong to someone else: their pointer is cleared
 #   audit    - audit entries: kept, their text replaced by a neutral one
+#   through  - a many-to-many field: its through table's rows are listed on their own
 HANDLED: dict[str, str] = {
     "accounts.Member.person": "refuse",
     "accounts.AuditEntry.person": "audit",
@@ -106,6 +107,9 @@ HANDLED: dict[str, str] = {
     "network.Tie.person_b": "delete",
     "network.Referral.referrer": "delete",
     "network.Referral.referred": "delete",
+    # A deal is the team's record of business with an organisation: it stays, without her.
+    "deals.Deal.people": "through",
+    "deals.Deal_people.person": "delete",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -217,6 +221,7 @@ KIND_NAMES = {
     "transfer.ImportedContact": "import_keys",
     "network.Tie": "ties",
     "network.Referral": "referrals",
+    "deals.Deal_people": "deal_places",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -246,6 +251,7 @@ KIND_LABELS = {
     "uploads": gettext_lazy("Import files still kept, which may hold them (deleted)"),
     "ties": gettext_lazy("Ties to other people"),
     "referrals": gettext_lazy("Referrals they made or were the subject of"),
+    "deal_places": gettext_lazy("Their places on deals (the deals stay)"),
 }
 
 

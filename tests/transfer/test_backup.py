@@ -23,6 +23,7 @@ from rapport import demo
 from rapport.accounts.models import ApiToken, AuditEntry, Member, Team
 from rapport.accounts.services import token_authenticate, token_create
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
+from rapport.deals.services import deal_create, deal_move, pipelines_ensure
 from rapport.interactions.models import Signal
 from rapport.network.services import referral_create
 from rapport.people.models import DistinctPair, Person
@@ -111,7 +112,21 @@ def _built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[int]:
         ImportedContact.objects.create(team=team, person=wang, source_uid="uid:abc", source="a.vcf")
         # Reviewed as two people (the higher id given first: stored the other way round).
         merge.distinct_pair_create(actor=alice, first=anna, second=wang)
-        referral_create(actor=alice, referrer=wang, referred=anna)  # and their tie
+        referral = referral_create(actor=alice, referrer=wang, referred=anna)  # and a tie
+        deal = deal_create(
+            actor=alice,
+            pipeline=pipelines_ensure(actor=alice),
+            title="ERP 升级",
+            next_step="Send the proposal",
+            next_step_on=timezone.localdate() + dt.timedelta(days=3),
+            organisation=huawei,
+            people=[wang, anna],
+            amount="120000.00",
+            margin="30000",
+            client_benefit="400000",
+            referral=referral,
+        )
+        deal_move(actor=alice, deal=deal, stage=deal.pipeline.stages.order_by("position")[1])
         yield team.pk
         transaction.set_rollback(True)
 
@@ -341,8 +356,8 @@ EDITS = {
         "missing table “people.fact”",
     ),
     "an unknown table": (
-        lambda doc: doc["tables"].__setitem__("deals.deal", {"fields": [], "rows": []}),
-        "unknown table “deals.deal”",
+        lambda doc: doc["tables"].__setitem__("deals.forecast", {"fields": [], "rows": []}),
+        "unknown table “deals.forecast”",
     ),
     "an unknown field": (
         lambda doc: _table(doc, "people.person")["fields"].__setitem__(3, "shoe_size"),

@@ -1,0 +1,113 @@
+"""HTML forms for deals and pipelines. They parse input; the services decide what is valid."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from rapport.deals.models import CloseReason
+
+
+def _date(label: Any) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _money(label: Any, help_text: Any = "") -> forms.CharField:
+    # Parsed by the service (Decimal, two places): a form field would round silently.
+    return forms.CharField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+
+
+class DealForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    organisation_name = forms.CharField(
+        label=_("Organisation"),
+        required=False,
+        widget=forms.TextInput(attrs={"list": "deal-organisations", "autocomplete": "off"}),
+        help_text=_("Its name as in your book"),
+    )
+    people_names = forms.CharField(
+        label=_("People"),
+        required=False,
+        help_text=_("Names as in your book, separated by commas"),
+    )
+    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, required=False, empty_value=None)
+    amount = _money(_("Amount (price to the client)"))
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+    margin = _money(_("Our margin"), _("What we keep, in money; negative if we lose"))
+    client_benefit = _money(
+        _("Client's expected benefit"), _("What the client expects to gain, in money")
+    )
+    next_step = forms.CharField(label=_("Next step"), max_length=300)
+    next_step_on = _date(_("Next step date"))
+    referral = forms.TypedChoiceField(
+        label=_("Came from the referral"), coerce=int, required=False, empty_value=None
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        owners: list[tuple[int, str]],
+        referrals: list[tuple[int, str]],
+        stages: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = owners
+        cast(forms.ChoiceField, self.fields["referral"]).choices = [("", "—"), *referrals]
+        if stages is not None:
+            self.fields["stage"] = forms.TypedChoiceField(
+                label=_("Stage"), coerce=int, choices=stages
+            )
+
+
+class NextStepForm(forms.Form):
+    next_step = forms.CharField(label=_("Next step"), max_length=300)
+    next_step_on = _date(_("Date"))
+
+
+class MoveForm(forms.Form):
+    stage = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.ChoiceField(
+        label=_("Why was it won or lost?"),
+        choices=[("", "—"), *CloseReason.choices],
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("In a few words"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    open_stages = forms.CharField(
+        label=_("Open stages"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One per line, in order"),
+    )
+    won_stage = forms.CharField(label=_("Won stage"), max_length=100, initial=_("Won"))
+    lost_stage = forms.CharField(label=_("Lost stage"), max_length=100, initial=_("Lost"))
+    stale_after_days = forms.IntegerField(
+        label=_("Stale after (days)"),
+        min_value=1,
+        max_value=3650,
+        initial=30,
+        help_text=_("A deal with no stage change nor new next step for longer is flagged"),
+    )
+
+    def stages(self) -> list[dict[str, str]]:
+        lines = [line.strip() for line in self.cleaned_data["open_stages"].splitlines()]
+        return [
+            *({"name": line, "outcome": "open"} for line in lines if line),
+            {"name": self.cleaned_data["won_stage"], "outcome": "won"},
+            {"name": self.cleaned_data["lost_stage"], "outcome": "lost"},
+        ]

@@ -1,0 +1,193 @@
+"""Pipelines, their stages, deals and each deal's stage history.
+
+Money is Decimal in the deal's currency (the team's by default); sums are made per
+currency, never across currencies and never in floats."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class DealSettings(models.Model):
+    """A team's deal settings: the currency new deals are in unless they say otherwise.
+    Made on the team's first use of deals."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+
+    def __str__(self) -> str:
+        return f"{self.team_id}: {self.currency}"
+
+
+class Pipeline(models.Model):
+    """A sequence of stages a team runs deals through (new business, renewals, tenders)."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    # A deal with no stage change nor next-step update for longer than this is stale.
+    stale_after_days = models.PositiveSmallIntegerField(
+        _("stale after (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="pipeline_unique_per_team"),
+            models.CheckConstraint(
+                condition=Q(stale_after_days__gte=1, stale_after_days__lte=3650),
+                name="pipeline_stale_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    """One column of a pipeline. A deal in a won or lost stage is closed."""
+
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=100)
+    outcome = models.CharField(
+        _("outcome"), max_length=4, choices=Outcome.choices, default=Outcome.OPEN
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_unique_per_pipeline"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.outcome != self.Outcome.OPEN
+
+
+class CloseReason(models.TextChoices):
+    """Why a deal was won or lost; "other" needs words."""
+
+    PRICE = "price", _("Price")
+    CAPABILITY = "capability", _("Capability")
+    RELATIONSHIP = "relationship", _("Relationship with the decision maker")
+    TIMING = "timing", _("Timing")
+    NO_DECISION = "no_decision", _("No decision")
+    OTHER = "other", _("Other")
+
+
+class Deal(models.Model):
+    """A pursuit of business with a client: what it is worth to each side, where it
+    stands, and what happens next."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.RESTRICT, related_name="deals")
+    stage = models.ForeignKey(Stage, on_delete=models.RESTRICT, related_name="deals")
+    title = models.CharField(_("title"), max_length=200)
+    organisation = models.ForeignKey(
+        "people.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    people = models.ManyToManyField(
+        "people.Person", blank=True, related_name="+", verbose_name=_("people")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    # Our margin in money, in the deal's currency: negative when we would lose money.
+    margin = models.DecimalField(
+        _("our margin"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # What the client expects to gain, in the deal's currency.
+    client_benefit = models.DecimalField(
+        _("client's expected benefit"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    next_step = models.CharField(_("next step"), max_length=300)
+    next_step_on = models.DateField(_("next step date"))
+    next_step_updated_at = models.DateTimeField()
+    referral = models.ForeignKey(
+        "network.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("came from the referral"),
+    )
+    stage_entered_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(
+        _("reason"), max_length=20, choices=CloseReason.choices, blank=True
+    )
+    close_note = models.TextField(_("about the reason"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_step_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(client_benefit__isnull=True) | Q(client_benefit__gte=0),
+                name="deal_benefit_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "pipeline", "stage"], name="deal_board_idx"),
+            models.Index(fields=["team", "referral"], name="deal_referral_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class StageChange(models.Model):
+    """A deal entering a stage (from none when it was created), when and by whom; a
+    move into a closed stage carries the reason."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.RESTRICT, related_name="+")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=CloseReason.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["deal", "at"], name="stagechange_deal_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"

@@ -1,0 +1,313 @@
+"""Reads of pipelines and deals: the board, the table, a deal's history, and the open
+deals by stage for the CLI.
+
+Deals are the team's; every fetch by id goes through `*_for`, which raises Http404 for
+another team's rows. A deal's people are shown only as far as the reader may see them:
+a colleague's private contact on a deal is left out, never named."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.deals.models import Deal, DealSettings, Pipeline, Stage, StageChange
+from rapport.deals.winwin import Staleness, WinWin, staleness, win_win
+from rapport.network.queries import visible_referrals
+from rapport.people.models import Organisation, Person
+from rapport.people.queries import visible_people
+
+# Closed columns of the board show deals closed this recently; the table shows them all.
+RECENTLY_CLOSED_DAYS = 90
+
+
+def team_currency(actor: Any) -> str:
+    """The currency the actor's team counts deals in by default."""
+    found = DealSettings.objects.filter(team_id=actor.member.team_id).first()
+    return found.currency if found is not None else default_currency(actor.member.language)
+
+
+def default_currency(language: str) -> str:
+    """The currency a new team starts with: yuan for a team set up in Chinese."""
+    return "CNY" if language.startswith("zh") else "USD"
+
+
+def pipelines(actor: Any) -> QuerySet[Pipeline]:
+    """The actor's team's pipelines, in their order."""
+    return Pipeline.objects.filter(team_id=actor.member.team_id).order_by("position", "id")
+
+
+def pipeline_for(actor: Any, pipeline_id: int | str, *, write: bool = False) -> Pipeline:
+    """The pipeline if it is the actor's team's; else Http404."""
+    try:
+        pk = int(pipeline_id)
+        if not 0 < pk < 2**63:
+            raise Pipeline.DoesNotExist
+        return pipelines(actor).get(pk=pk)
+    except (Pipeline.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such pipeline") from exc
+
+
+def pipeline_named(actor: Any, name: str) -> Pipeline | None:
+    """The team's pipeline called `name` (any case), if there is one."""
+    return pipelines(actor).filter(name__iexact=name.strip()).first()
+
+
+def stages_of(pipeline: Pipeline) -> list[Stage]:
+    return list(pipeline.stages.order_by("position", "id"))
+
+
+def visible_deals(actor: Any) -> QuerySet[Deal]:
+    """The actor's team's deals."""
+    return Deal.objects.filter(team_id=actor.member.team_id)
+
+
+def with_visible_people(actor: Any, qs: QuerySet[Deal]) -> QuerySet[Deal]:
+    """Deals with `shown_people`: their people the actor may see, by name."""
+    return qs.prefetch_related(
+        Prefetch(
+            "people",
+            queryset=visible_people(actor).order_by("display_name", "id"),
+            to_attr="shown_people",
+        )
+    )
+
+
+def deal_for(actor: Any, deal_id: int | str, *, write: bool = False) -> Deal:
+    """The deal if it is the actor's team's (with its pipeline, stage, organisation,
+    owner, referral and the people the actor may see); else Http404."""
+    try:
+        return with_visible_people(
+            actor,
+            visible_deals(actor).select_related(
+                "pipeline",
+                "stage",
+                "organisation",
+                "owner",
+                "referral__referrer",
+                "referral__referred",
+            ),
+        ).get(pk=int(deal_id))
+    except (Deal.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such deal") from exc
+
+
+@dataclass
+class Card:
+    """A deal as the board and the table show it, with its flags."""
+
+    deal: Deal
+    winwin: WinWin
+    staleness: Staleness | None  # None for a closed deal
+    stage_days: int
+
+    @property
+    def stale(self) -> bool:
+        return self.staleness is not None and self.staleness.stale
+
+    @property
+    def people(self) -> list[Person]:
+        return list(getattr(self.deal, "shown_people", []))
+
+
+def card_for(deal: Deal, stage: Stage, today: dt.date) -> Card:
+    """A deal's card: its win-win check, whether it went stale, days in its stage."""
+    entered = timezone.localtime(deal.stage_entered_at).date()
+    stale = None
+    if not stage.is_closed:
+        touched = max(deal.stage_entered_at, deal.next_step_updated_at)
+        stale = staleness(
+            last_activity=timezone.localtime(touched).date(),
+            next_step_on=deal.next_step_on,
+            today=today,
+            threshold_days=deal.pipeline.stale_after_days,
+        )
+    return Card(
+        deal=deal,
+        winwin=win_win(amount=deal.amount, margin=deal.margin, client_benefit=deal.client_benefit),
+        staleness=stale,
+        stage_days=max(0, (today - entered).days),
+    )
+
+
+def totals(cards: Iterable[Card]) -> list[tuple[str, Decimal]]:
+    """The cards' amounts summed per currency (never across currencies), by currency."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for card in cards:
+        sums[card.deal.currency] += card.deal.amount
+    return sorted(sums.items())
+
+
+@dataclass
+class Column:
+    stage: Stage
+    cards: list[Card] = field(default_factory=list)
+    older: int = 0  # closed deals older than the board shows
+
+    @property
+    def totals(self) -> list[tuple[str, Decimal]]:
+        return totals(self.cards)
+
+
+@dataclass
+class Board:
+    pipeline: Pipeline
+    columns: list[Column]
+
+    @property
+    def cards(self) -> list[Card]:
+        return [card for column in self.columns for card in column.cards]
+
+    @property
+    def open_totals(self) -> list[tuple[str, Decimal]]:
+        return totals(c for col in self.columns if not col.stage.is_closed for c in col.cards)
+
+
+def board(
+    actor: Any,
+    pipeline: Pipeline,
+    *,
+    today: dt.date | None = None,
+    recent_only: bool = True,
+    open_only: bool = False,
+) -> Board:
+    """The pipeline's stages in order, each with its deals' cards (next step first). With
+    `recent_only`, closed stages hold only deals closed in the last RECENTLY_CLOSED_DAYS
+    and count the older ones; with `open_only`, closed stages are left out."""
+    today = today or timezone.localdate()
+    stages = [s for s in stages_of(pipeline) if not (open_only and s.is_closed)]
+    by_stage = {s.pk: s for s in stages}
+    qs = visible_deals(actor).filter(pipeline=pipeline, stage__in=stages)
+    older: dict[int, int] = {}
+    if recent_only:
+        since = timezone.now() - dt.timedelta(days=RECENTLY_CLOSED_DAYS)
+        old = Q(closed_at__lt=since, stage__outcome__in=[Stage.Outcome.WON, Stage.Outcome.LOST])
+        older = dict(
+            qs.filter(old)
+            .order_by()
+            .values("stage_id")
+            .annotate(n=Count("pk"))
+            .values_list("stage_id", "n")
+        )
+        qs = qs.exclude(old)
+    # A card names no people: their names are on the deal's page, not loaded here.
+    deals = qs.select_related("organisation").order_by("next_step_on", "id")
+    columns = {s.pk: Column(stage=s, older=older.get(s.pk, 0)) for s in stages}
+    for deal in deals:
+        deal.pipeline = pipeline
+        stage = by_stage[deal.stage_id]
+        deal.stage = stage
+        columns[stage.pk].cards.append(card_for(deal, stage, today))
+    return Board(pipeline=pipeline, columns=list(columns.values()))
+
+
+@dataclass
+class HistoryEntry:
+    change: StageChange
+    days: int  # days spent in the stage entered here (to now, for the current one)
+    current: bool
+
+
+def stage_history(deal: Deal, *, now: dt.datetime | None = None) -> list[HistoryEntry]:
+    """The stages the deal went through, oldest first, with the days spent in each."""
+    now = now or timezone.now()
+    changes = list(
+        StageChange.objects.filter(deal=deal)
+        .select_related("from_stage", "to_stage", "by")
+        .order_by("at", "id")
+    )
+    entries = []
+    for index, change in enumerate(changes):
+        last = index == len(changes) - 1
+        until = now if last else changes[index + 1].at
+        if last and deal.closed_at is not None:
+            until = deal.closed_at
+        entries.append(
+            HistoryEntry(change=change, days=max(0, (until - change.at).days), current=last)
+        )
+    return entries
+
+
+def deals_won_by_referral(referral_ids: Iterable[int]) -> dict[int, int]:
+    """How many deals each referral led to that were won, by referral id."""
+    rows = (
+        Deal.objects.filter(referral_id__in=list(referral_ids), stage__outcome=Stage.Outcome.WON)
+        .order_by()
+        .values("referral_id")
+        .annotate(n=Count("pk"))
+        .values_list("referral_id", "n")
+    )
+    return {int(r): int(n) for r, n in rows}
+
+
+def teammates(actor: Any) -> list[tuple[int, str]]:
+    """The actor's team's active users as (id, name), for choosing a deal's owner."""
+    users = (
+        get_user_model()
+        .objects.filter(member__team_id=actor.member.team_id, is_active=True)
+        .select_related("member__person")
+        .order_by("username")
+    )
+    return [
+        (u.pk, u.member.person.display_name if u.member.person else u.get_username()) for u in users
+    ]
+
+
+def referral_choices(actor: Any, *, limit: int = 200) -> list[tuple[int, str]]:
+    """Referrals the actor may see, newest first, as (id, "referrer → referred, date")."""
+    rows = visible_referrals(actor).select_related("referrer", "referred")[:limit]
+    return [
+        (r.pk, f"{r.referrer.display_name} → {r.referred.display_name}, {r.referred_on}")
+        for r in rows
+    ]
+
+
+def organisation_names(actor: Any, *, limit: int = 500) -> list[str]:
+    return list(
+        Organisation.objects.filter(team_id=actor.member.team_id)
+        .order_by("name")
+        .values_list("name", flat=True)[:limit]
+    )
+
+
+def organisation_named(actor: Any, name: str) -> Organisation | None:
+    """The team's organisation called `name` (any case), else None."""
+    name = name.strip()
+    if not name:
+        return None
+    return (
+        Organisation.objects.filter(team_id=actor.member.team_id)
+        .filter(Q(name__iexact=name) | Q(name_romanised__iexact=name))
+        .first()
+    )
+
+
+def people_named(actor: Any, names: Iterable[str]) -> tuple[list[Person], list[str]]:
+    """The people the actor may see with each of these display names, and for each name
+    that matches nobody or more than one person, an error saying so."""
+    found: list[Person] = []
+    errors: list[str] = []
+    for name in names:
+        matches = list(visible_people(actor).filter(display_name__iexact=name)[:2])
+        if not matches:
+            errors.append(_("nobody called “%(name)s” in your book") % {"name": name})
+        elif len(matches) > 1:
+            errors.append(_("more than one person is called “%(name)s”") % {"name": name})
+        else:
+            found.append(matches[0])
+    return found, errors
+
+
+def open_deals(actor: Any, pipeline: Pipeline | None = None) -> list[Board]:
+    """Open deals by stage for each of the team's pipelines (or only `pipeline`)."""
+    chosen = [pipeline] if pipeline is not None else list(pipelines(actor))
+    return [board(actor, p, open_only=True) for p in chosen]
