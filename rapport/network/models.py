@@ -85,7 +85,7 @@ class Tie(models.Model):
             return str(_("Met in conversations"))
         return str(Tie.Kind(kind).label) if kind in Tie.Kind.values else kind
 
-    def get_kind_display(self) -> str:
+    def get_kind_display(self) -> str:  # type: ignore[no-redef]
         # The source is read only when it matters (it may not have been loaded).
         if self.kind != Tie.Kind.OTHER:
             return Tie.label_of(self.kind, Tie.Source.MANUAL)
