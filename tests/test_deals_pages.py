@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from rapport.deals import services
 from rapport.deals.models import Deal, StageChange
-from tests.conftest import client_for
+from tests.conftest import api_for, client_for
 
 TOMORROW = timezone.localdate() + dt.timedelta(days=1)
 HTMX = {"HX-Request": "true"}
@@ -374,3 +374,99 @@ def test_another_team_s_deal_and_pipeline_are_not_found(charlie, sales):
     assert client.get(f"/deals/pipelines/{sales['pipeline'].pk}/").status_code == 404
     assert client.post(f"/deals/{deal}/move/", {"stage": 1}).status_code == 404
     assert "ERP rollout" not in text(client.get("/deals/"))
+
+
+def edit_form(deal: Deal, **changes: Any) -> dict[str, Any]:
+    """The edit form as the page fills it in, with `changes`."""
+    data = {
+        "title": deal.title,
+        "organisation_name": deal.organisation.name if deal.organisation else "",
+        "people_names": ", ".join(p.display_name for p in deal.people.order_by("display_name")),
+        "owner": "",
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+        "margin": "" if deal.margin is None else str(deal.margin),
+        "client_benefit": "" if deal.client_benefit is None else str(deal.client_benefit),
+        "next_step": deal.next_step,
+        "next_step_on": deal.next_step_on.isoformat(),
+        "referral": deal.referral_id or "",
+        "notes": deal.notes,
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_referral_about_a_colleagues_private_contact_is_not_named_and_survives_their_edit(
+    alice, bob, book
+):
+    """Alice's deal came from her private contact's introduction: Bob sees the deal but
+    not who introduced whom, and saving his edit keeps the referral."""
+    from rapport.network.services import referral_create
+
+    referral = referral_create(actor=alice, referrer=book["alices_secret"], referred=book["wang"])
+    deal = services.deal_create(
+        actor=alice,
+        pipeline=services.pipelines_ensure(actor=alice),
+        title="Private lead",
+        next_step="Call",
+        next_step_on=TOMORROW,
+        referral=referral,
+    )
+    assert "Alice's Private Contact" in text(client_for(alice).get(f"/deals/{deal.pk}/"))
+    bobs = client_for(bob)
+    page = text(bobs.get(f"/deals/{deal.pk}/"))
+    assert "Private Contact" not in page and "Private lead" in page
+    assert "Private Contact" not in text(bobs.get(f"/deals/{deal.pk}/edit/"))
+    api = api_for(bob).get(f"/api/v1/deals/{deal.pk}")
+    assert api.status_code == 200 and api.json()["referral_id"] is None
+
+    saved = bobs.post(f"/deals/{deal.pk}/edit/", edit_form(deal, next_step="Call again"))
+    assert saved.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.referral_id, deal.next_step) == (referral.pk, "Call again")
+
+
+def test_a_deal_whose_people_share_a_name_can_still_be_edited(alice, sales):
+    from rapport.people.services import person_create
+
+    twins = [person_create(actor=alice, display_name="Chen Jing") for _ in range(2)]
+    deal = sales["squeezed"]
+    deal.people.set(twins)
+    response = client_for(alice).post(
+        f"/deals/{deal.pk}/edit/", edit_form(deal, title="Freight audit, phase 2")
+    )
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert deal.title == "Freight audit, phase 2"
+    assert set(deal.people.all()) == set(twins)
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("1e27", "is too large"),
+        ("9" * 29, "is too large"),
+        ("12,50", "must be an amount of money"),
+        ("1.250,00", "must be an amount of money"),
+    ],
+)
+def test_a_bad_amount_in_the_form_is_named_not_a_crash_nor_a_guess(alice, sales, typed, error):
+    deal = sales["squeezed"]
+    response = client_for(alice).post(f"/deals/{deal.pk}/edit/", edit_form(deal, amount=typed))
+    assert response.status_code in (200, 422) and error in html.unescape(text(response))
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("50000.00")
+
+
+def test_thousands_separators_are_read_and_saving_nothing_new_audits_nothing(alice, sales):
+    from rapport.accounts.models import AuditEntry
+
+    deal = sales["squeezed"]
+    client = client_for(alice)
+    before = AuditEntry.objects.count()
+    assert client.post(f"/deals/{deal.pk}/edit/", edit_form(deal)).status_code == 302
+    assert AuditEntry.objects.count() == before
+    client.post(f"/deals/{deal.pk}/edit/", edit_form(deal, amount="1,250,000.50"))
+    deal.refresh_from_db()
+    assert deal.amount == Decimal("1250000.50")
+    assert AuditEntry.objects.count() == before + 1

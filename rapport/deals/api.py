@@ -179,7 +179,7 @@ def deal_out(deal: Deal, today: dt.date) -> DealOut:
         next_step=deal.next_step,
         next_step_on=deal.next_step_on,
         next_step_updated_at=deal.next_step_updated_at,
-        referral_id=deal.referral_id,
+        referral_id=deal.referral_id if getattr(deal, "referral_shown", False) else None,
         stage_entered_at=deal.stage_entered_at,
         days_in_stage=card.stage_days,
         closed_at=deal.closed_at,

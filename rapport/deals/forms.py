@@ -62,7 +62,8 @@ class DealForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["owner"]).choices = owners
+        # An empty choice keeps the owner (say, one who has left the team and is not listed).
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "—"), *owners]
         cast(forms.ChoiceField, self.fields["referral"]).choices = [("", "—"), *referrals]
         if stages is not None:
             self.fields["stage"] = forms.TypedChoiceField(

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -67,8 +67,11 @@ def stages_of(pipeline: Pipeline) -> list[Stage]:
 
 
 def visible_deals(actor: Any) -> QuerySet[Deal]:
-    """The actor's team's deals."""
-    return Deal.objects.filter(team_id=actor.member.team_id)
+    """The actor's team's deals, each with `referral_shown`: whether the actor may see
+    the referral it came from (one about a colleague's private contact is not named)."""
+    return Deal.objects.filter(team_id=actor.member.team_id).annotate(
+        referral_shown=Exists(visible_referrals(actor).filter(pk=OuterRef("referral_id")))
+    )
 
 
 def with_visible_people(actor: Any, qs: QuerySet[Deal]) -> QuerySet[Deal]:

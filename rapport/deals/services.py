@@ -34,6 +34,7 @@ from rapport.people.queries import visible_people
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CENT = Decimal("0.01")
 LIMIT = Decimal("1000000000000")  # twelve digits before the point fit the column
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 DEAL_FIELDS = {
     "title",
     "organisation",
@@ -80,16 +81,20 @@ def money(value: Any, name: str, *, negative: bool = False) -> Decimal | None:
         return None
     if isinstance(value, bool):
         raise ValidationError({name: _("must be an amount of money, such as 1250.00")})
+    text = str(value).strip()
+    # Commas only as thousands separators: "12,50" is not guessed to mean 12.50 or 1250.
+    if "," in text and not THOUSANDS.match(text):
+        raise ValidationError({name: _("must be an amount of money, such as 1250.00")})
     try:
-        amount = Decimal(str(value).strip().replace(",", ""))
+        amount = Decimal(text.replace(",", ""))
     except InvalidOperation as exc:
         raise ValidationError({name: _("must be an amount of money, such as 1250.00")}) from exc
     if not amount.is_finite():
         raise ValidationError({name: _("must be an amount of money, such as 1250.00")})
-    if amount != amount.quantize(CENT, rounding="ROUND_DOWN"):
-        raise ValidationError({name: _("at most two decimal places")})
     if abs(amount) >= LIMIT:
         raise ValidationError({name: _("is too large")})
+    if amount != amount.quantize(CENT, rounding="ROUND_DOWN"):
+        raise ValidationError({name: _("at most two decimal places")})
     if amount < 0 and not negative:
         raise ValidationError({name: _("must not be negative")})
     return amount.quantize(CENT)
@@ -466,6 +471,9 @@ def deal_update(*, actor: Any, deal: Deal, **fields: Any) -> Deal:
         "referral": lambda v: _referral(actor, v),
         "next_step_on": lambda v: _date(v, "next_step_on"),
     }
+    if "referral" in fields and _pk(fields["referral"]) == deal.referral_id:
+        # Unchanged: kept even when the editor may not see it (a colleague's contact).
+        fields = {k: v for k, v in fields.items() if k != "referral"}
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     new_people = None
@@ -506,6 +514,8 @@ def deal_update(*, actor: Any, deal: Deal, **fields: Any) -> Deal:
         if old != new:
             seen = set(visible_people(actor).values_list("pk", flat=True))
             changes["people"] = [[p for p in old if p in seen], [p for p in new if p in seen]]
+    if not changes:
+        return deal
     audit_record(
         actor=actor,
         team=actor.member.team,

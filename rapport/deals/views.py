@@ -82,26 +82,37 @@ def pipeline_create(request: HttpRequest) -> HttpResponse:
     return render(request, "deals/pipeline_form.html", {"form": form}, status=status)
 
 
-def _deal_form(request: HttpRequest, data: Any = None, **kwargs: Any) -> DealForm:
+def _deal_form(
+    request: HttpRequest, data: Any = None, *, keep_referral: int | None = None, **kwargs: Any
+) -> DealForm:
+    referrals = queries.referral_choices(request.user)
+    if keep_referral is not None and keep_referral not in {pk for pk, _label in referrals}:
+        # One the user may not see (or an old one): kept as it is unless changed.
+        referrals = [(keep_referral, _("The referral it came from (unchanged)")), *referrals]
     return DealForm(
         data,
         owners=queries.teammates(request.user),
-        referrals=queries.referral_choices(request.user),
+        referrals=referrals,
         **kwargs,
     )
 
 
-def _service_fields(request: HttpRequest, form: DealForm) -> dict[str, Any] | None:
+def _service_fields(
+    request: HttpRequest, form: DealForm, *, people_as_they_were: str | None = None
+) -> dict[str, Any] | None:
     """The service's fields from a valid form, or None after adding errors to it: an
-    organisation or a person named that the user's book does not hold (once)."""
+    organisation or a person named that the user's book does not hold (once). People
+    left as they were (`people_as_they_were`) are not looked up by name again, so a deal
+    whose people share a name can still be edited."""
     data = form.cleaned_data
+    unchanged = people_as_they_were is not None and data["people_names"] == people_as_they_were
     organisation = None
     if data["organisation_name"].strip():
         organisation = queries.organisation_named(request.user, data["organisation_name"])
         if organisation is None:
             form.add_error("organisation_name", _no_organisation(data["organisation_name"]))
     names = [n.strip() for n in data["people_names"].replace("，", ",").split(",") if n.strip()]
-    people, errors = queries.people_named(request.user, names)
+    people, errors = ([], []) if unchanged else queries.people_named(request.user, names)
     for error in errors:
         form.add_error("people_names", error)
     if form.errors:
@@ -122,6 +133,8 @@ def _service_fields(request: HttpRequest, form: DealForm) -> dict[str, Any] | No
     }
     if fields["owner"] is None:  # left empty: the deal keeps its owner (a new one: you)
         del fields["owner"]
+    if unchanged:
+        del fields["people"]
     return fields
 
 
@@ -224,9 +237,14 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
         "referral": deal.referral_id,
         "notes": deal.notes,
     }
-    form = _deal_form(request, request.POST if request.method == "POST" else None, initial=initial)
+    form = _deal_form(
+        request,
+        request.POST if request.method == "POST" else None,
+        keep_referral=deal.referral_id,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
-        fields = _service_fields(request, form)
+        fields = _service_fields(request, form, people_as_they_were=str(initial["people_names"]))
         if fields is not None:
             try:
                 services.deal_update(actor=request.user, deal=deal, **fields)
@@ -285,7 +303,7 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
             add_service_errors(form, exc)
     else:
         error = ValidationError(
-            {"stage": [str(m) for m in form.errors.get("stage", ["a stage is required"])]}
+            {"stage": [str(m) for m in form.errors.get("stage", [_("a stage is required")])]}
         )
     if from_board:
         messages = _messages(error) if error is not None else []

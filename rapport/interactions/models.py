@@ -204,8 +204,10 @@ class Signal(models.Model):
 def signals_changed(interaction_id: int, **_: Any) -> None:
     """Bring the signal bits of the interaction's participations up to date (after a
     signal is saved or deleted; bulk writers call `copy_moments`)."""
-    kinds = Signal.objects.filter(interaction_id=interaction_id).values_list("kind", flat=True)
-    Participation.objects.filter(interaction_id=interaction_id).update(moments=moment_bits(kinds))
+    # One statement, the bits summed by the database: nothing read in between to go stale.
+    Participation.objects.filter(interaction_id=interaction_id).update(
+        moments=_moments_of_interaction()
+    )
 
 
 # Each signal kind's bit in Participation.moments. Stored data: never renumber; a new
