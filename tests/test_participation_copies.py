@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -150,3 +151,17 @@ def test_any_run_of_edits_leaves_no_stale_copy(alice: Any, edits: list[Any]) -> 
             signals=sorted(kinds),
         )
         assert stale() == []
+
+
+def test_a_participation_written_in_bulk_without_its_copies_is_refused(alice: Any) -> None:
+    from django.db import IntegrityError, transaction
+
+    wang = person_create(actor=alice, display_name="王小明")
+    talk = interaction_create(
+        actor=alice, participants=[wang], kind="call", occurred_at=WHEN, summary="Call"
+    )
+    anna = person_create(actor=alice, display_name="Anna Lee")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Participation.objects.bulk_create(
+            [Participation(interaction=talk, person=anna, occurred_at=WHEN)]
+        )

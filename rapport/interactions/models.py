@@ -142,7 +142,13 @@ class Participation(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["interaction", "person"], name="participation_unique_person"
-            )
+            ),
+            # A row written without its copies (by a bulk path that forgot `of`) fails
+            # here, rather than hiding a conversation from the trust card.
+            models.CheckConstraint(
+                condition=~Q(kind="") & ~Q(focus="") & ~Q(visibility=""),
+                name="participation_copies_set",
+            ),
         ]
 
     def __str__(self) -> str:
