@@ -13,6 +13,7 @@ import hashlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -386,6 +387,7 @@ def generate(
         profiles = demo_profiles(team=team, user=users[0], now=now)
         demo_duplicates(user=users[0], profiles=profiles)
         demo_network(team=team, users=users, profiles=profiles, now=now, seed=seed)
+        demo_referral_deals(team=team, user=users[0], now=now)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)
@@ -1739,6 +1741,63 @@ def _since(year: int | None) -> dt.date | None:
 
 
 @transaction.atomic
+def demo_referral_deals(*, team: Team, user: Any, now: dt.datetime) -> int:
+    """Business that introductions brought: for the first referrals whose client has met
+    us and works somewhere, a deal in the team's first pipeline, won (because of the
+    relationship) for all but the newest. Returns how many deals were added."""
+    from rapport.deals import services as deals
+    from rapport.network.models import Referral
+
+    people_at_work = Role.objects.filter(person__team=team, ended_on__isnull=True)
+    met = {
+        pk
+        for pk in Participation.objects.filter(
+            person__team=team, occurred_at__lte=now, kind__in=("meeting", "video", "meal")
+        ).values_list("person_id", flat=True)
+    }
+    chosen = [
+        r
+        for r in Referral.objects.filter(team=team, referred__visibility="team")
+        .select_related("referred")
+        .order_by("referred_on", "pk")
+        if r.referred_id in met and people_at_work.filter(person_id=r.referred_id).exists()
+    ][-3:]
+    if not chosen:
+        return 0
+    pipeline = deals.pipelines_ensure(actor=user)
+    stages = {s.name: s for s in pipeline.stages.all()}
+    by_outcome = {s.outcome: s for s in reversed(list(pipeline.stages.order_by("position")))}
+    for n, referral in enumerate(chosen):
+        role = people_at_work.filter(person_id=referral.referred_id).select_related("organisation")[
+            0
+        ]
+        amount = Decimal(180_000 + 60_000 * n)
+        deal = deals.deal_create(
+            actor=user,
+            pipeline=pipeline,
+            title=f"{role.organisation.name}: advisory retainer",
+            organisation=role.organisation,
+            people=[referral.referred],
+            amount=amount,
+            margin=amount * Decimal("0.3"),
+            client_benefit=amount * Decimal("2.5"),
+            next_step="Kick-off meeting" if n < len(chosen) - 1 else "Send the proposal",
+            next_step_on=now.date() + dt.timedelta(days=7),
+            referral=referral,
+        )
+        if n < len(chosen) - 1:
+            deals.deal_move(
+                actor=user,
+                deal=deal,
+                stage=by_outcome["won"],
+                reason="relationship",
+                note="Came through a warm introduction",
+            )
+        else:
+            deals.deal_move(actor=user, deal=deal, stage=stages.get("Proposal", deal.stage))
+    return len(chosen)
+
+
 def demo_network(
     *,
     team: Team,

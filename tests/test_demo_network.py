@@ -179,6 +179,21 @@ def test_referrers_who_started_something_are_on_the_agenda_and_one_was_thanked(b
     )
 
 
+def test_introductions_led_to_deals_won_and_one_still_open(book, db):
+    from rapport.deals.models import Deal
+
+    deals = list(
+        Deal.objects.filter(team=book["team"], referral__isnull=False).select_related("stage")
+    )
+    won = [d for d in deals if d.stage.outcome == "won"]
+    assert len(won) == 2 and len(deals) == 3
+    assert all(d.close_reason == "relationship" for d in won)
+    # The referrer's record counts the deal their introduction brought.
+    referrer = won[0].referral.referrer
+    outcomes = network_queries.referral_record(book["alice"], referrer).introduced
+    assert any(o.deals_won == 1 for o in outcomes)
+
+
 def test_the_prospects_chairman_is_three_warm_hops_from_alice(book, db):
     team, alice, people, chairman = book["team"], book["alice"], book["people"], book["chairman"]
     assert Role.objects.get(person=chairman).organisation_id == (
