@@ -11,6 +11,49 @@
   document.querySelectorAll(".legend [data-kind]").forEach(function (li) {
     colours[li.dataset.kind] = li.dataset.colour;
   });
+  // Positions by ring: the first ring evenly round the centre, each outer person in a
+  // fan just outside the first-ring person they are tied to (the first such tie).
+  function rings(graph) {
+    var ring = {}, inner = [], outer = [], parent = {}, children = {}, at = {};
+    graph.nodes.forEach(function (n) {
+      ring[n.id] = n.ring || 0;
+      if (ring[n.id] === 1) inner.push(n.id);
+      else if (ring[n.id] === 2) outer.push(n.id);
+      else at[n.id] = { x: 0, y: 0 };
+    });
+    graph.edges.forEach(function (e) {
+      [[e.source, e.target], [e.target, e.source]].forEach(function (pair) {
+        if (ring[pair[0]] === 2 && ring[pair[1]] === 1 && !(pair[0] in parent)) {
+          parent[pair[0]] = pair[1];
+        }
+      });
+    });
+    var step = 2 * Math.PI / Math.max(inner.length, 1);
+    var r1 = Math.max(110, inner.length * 9), r2 = r1 + 120;
+    var angle = {};
+    inner.forEach(function (id, i) {
+      angle[id] = i * step - Math.PI / 2;
+      at[id] = { x: r1 * Math.cos(angle[id]), y: r1 * Math.sin(angle[id]) };
+      children[id] = [];
+    });
+    var loose = [];
+    outer.forEach(function (id) {
+      if (parent[id] in children) children[parent[id]].push(id); else loose.push(id);
+    });
+    inner.forEach(function (id) {
+      var kids = children[id], spread = Math.min(step * 0.9, kids.length * 0.16);
+      kids.forEach(function (kid, j) {
+        var a = angle[id] + (kids.length > 1 ? (j / (kids.length - 1) - 0.5) * spread : 0);
+        var r = r2 + (j % 2) * 30;
+        at[kid] = { x: r * Math.cos(a), y: r * Math.sin(a) };
+      });
+    });
+    loose.forEach(function (id, i) {
+      var a = 2 * Math.PI * i / loose.length;
+      at[id] = { x: (r2 + 90) * Math.cos(a), y: (r2 + 90) * Math.sin(a) };
+    });
+    return at;
+  }
   fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { return r.json(); })
     .then(function (graph) {
@@ -43,10 +86,10 @@
           { selector: "edge", style: {
             width: "data(width)", "line-color": "data(colour)", opacity: 0.7, "curve-style": "haystack" } }
         ],
-        // Rings: the centre, the people it knows, the people those know.
+        // Rings: the centre, the people it knows, the people those know, each of the
+        // outer people beside the one they were reached through.
         layout: graph.nodes.length > 1
-          ? { name: "concentric", animate: false, minNodeSpacing: 28, levelWidth: function () { return 1; },
-              concentric: function (node) { return 2 - node.data("ring"); } }
+          ? { name: "preset", animate: false, fit: true, padding: 30, positions: rings(graph) }
           : { name: "grid", animate: false },
         wheelSensitivity: 0.2
       });
