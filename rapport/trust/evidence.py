@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from django.utils.translation import ngettext
 
 from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment
-from rapport.interactions.models import Interaction, Participation, Signal, moment_kinds
+from rapport.interactions.models import Interaction, Signal, moment_kinds
 from rapport.people.models import Organisation, Person, Role, Visibility
 from rapport.portal.survey import question_text
 from rapport.trust import equation
@@ -323,33 +323,51 @@ def _conversation_events(
     ids = list(scales)
     if itemised <= 0:
         return _conversation_totals(scales, now, private, timelines, out)
-    mine = Participation.objects.filter(person_id__in=ids, occurred_at__lte=now)
-    # Where each long history is cut: the time of its newest conversation not itemised.
+    q = _Sql(now, half_life_days())
+
+    def adapt(value: dt.datetime) -> Any:
+        return connection.ops.adapt_datetimefield_value(value) if q.sqlite else value
+
+    # Where each long history is cut: the time of its newest conversation not itemised
+    # (one index read per long history; many people are counted first).
+    long = ids
+    if len(ids) > 1:
+        long = [
+            person_id
+            for person_id, count in _rows(
+                f"""SELECT person_id, COUNT(*) FROM interactions_participation
+                    WHERE person_id IN ({_marks(ids)}) AND occurred_at <= %s
+                    GROUP BY person_id""",
+                [*ids, q.now_db],
+            )
+            if count > itemised
+        ]
     cut: dict[int, dt.datetime] = {}
-    if len(ids) == 1:
-        # One person (a card): one index read tells whether the history is that long.
-        beyond = list(
-            mine.order_by("-occurred_at").values_list("occurred_at", flat=True)[
-                itemised : itemised + 1
-            ]
+    for person_id in long:
+        beyond = _rows(
+            """SELECT occurred_at FROM interactions_participation
+               WHERE person_id = %s AND occurred_at <= %s
+               ORDER BY occurred_at DESC LIMIT 1 OFFSET %s""",
+            [person_id, q.now_db, itemised],
         )
         if beyond:
-            cut[ids[0]] = beyond[0]
-    else:
-        for person_id, count in (
-            mine.values("person_id").annotate(n=Count("id")).values_list("person_id", "n")
-        ):
-            if count > itemised:
-                cut[person_id] = (
-                    mine.filter(person_id=person_id)
-                    .order_by("-occurred_at")
-                    .values_list("occurred_at", flat=True)[itemised]
-                )
-    recent = Q(person_id__in=[pk for pk in ids if pk not in cut])
+            cut[person_id] = _as_datetime(beyond[0][0])
+    whole = [pk for pk in ids if pk not in cut]
+    recent = [f"pa.person_id IN ({_marks(whole)})"] if whole else []
+    recent += ["(pa.person_id = %s AND pa.occurred_at > %s)"] * len(cut)
+    recent_params: list[Any] = [*whole]
     for person_id, when in cut.items():
-        recent |= Q(person_id=person_id, occurred_at__gt=when)
-    shown = Q() if private else Q(visibility=Visibility.TEAM)
-    talks = mine.filter(recent, shown).exclude(kind=Interaction.Kind.NOTE)
+        recent_params += [person_id, adapt(when)]
+    shared = "" if private else "AND pa.visibility = 'team'"
+    talks = _rows(
+        f"""SELECT pa.person_id, pa.interaction_id, pa.occurred_at, pa.focus, pa.moments,
+                   x.summary
+            FROM interactions_participation pa
+            JOIN interactions_interaction x ON x.id = pa.interaction_id
+            WHERE ({" OR ".join(recent)}) AND pa.occurred_at <= %s
+            AND pa.kind <> 'note' {shared}""",
+        [*recent_params, q.now_db],
+    )
     contacts: dict[int, dict[int, tuple[dt.datetime, str]]] = defaultdict(dict)
     last: dict[int, dt.datetime] = {}
 
@@ -358,9 +376,8 @@ def _conversation_events(
         out[person_id].append(Event(kind, at, scale, None, label, timelines[person_id], key))
 
     moments: list[tuple[int, int, int]] = []
-    for person_id, interaction_id, at, focus, bits, summary in talks.values_list(
-        "person_id", "interaction_id", "occurred_at", "focus", "moments", "interaction__summary"
-    ):
+    for person_id, interaction_id, at, focus, bits, summary in talks:
+        at = _as_datetime(at)
         contacts[person_id][interaction_id] = (at, summary)
         if person_id not in last or at > last[person_id]:
             last[person_id] = at
@@ -376,12 +393,10 @@ def _conversation_events(
 
     # Older conversations and their moments, summed per kind: one aggregate per long
     # history, read from the participations' index alone.
-    q = _Sql(now, half_life_days())
     decay, dp = q.decay("pa.occurred_at")
-    shared = "" if private else "AND pa.visibility = 'team'"
     older: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
     for person_id, when in cut.items():
-        cut_db = connection.ops.adapt_datetimefield_value(when) if q.sqlite else when
+        cut_db = adapt(when)
         for focus, bits, decayed, count, latest in q.rows(
             f"""SELECT pa.focus, pa.moments, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
                 FROM interactions_participation pa

@@ -352,11 +352,12 @@ def _situation(
                 upcoming_ids,
             )
         }
+    meeting_url = evidence.links("meeting_detail")
     without_agenda = [
         Ref(
             t["summary"],
             timezone.localtime(t["occurred_at"]),
-            reverse("meeting_detail", args=[t["pk"]]),
+            meeting_url(t["pk"]),
         )
         for t in upcoming
         if t["pk"] not in prepared
@@ -366,7 +367,7 @@ def _situation(
     # on SQLite), so a long history's conversations are looked up only where a decision
     # was taken.
     decisions = [
-        Ref(text, evidence._as_datetime(at), reverse("meeting_detail", args=[interaction_id]))
+        Ref(text, evidence._as_datetime(at), meeting_url(interaction_id))
         for _id, text, at, interaction_id in sorted(
             set(
                 rows(
