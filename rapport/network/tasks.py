@@ -19,9 +19,9 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
 from rapport.accounts.models import Member, Team
+from rapport.core import nightly
 from rapport.interactions.models import Interaction, Participation
 
 _local = threading.local()
@@ -42,45 +42,13 @@ NIGHTLY_AT = dt.time(0, 5)
 
 def next_night(now: dt.datetime) -> dt.datetime:
     """The next NIGHTLY_AT (server time) strictly after `now`."""
-    zone = timezone.get_default_timezone()
-    local = timezone.localtime(now, zone)
-    at = dt.datetime.combine(local.date(), NIGHTLY_AT, tzinfo=zone)
-    return at if at > local else at + dt.timedelta(days=1)
-
-
-def _pending(team_id: int) -> Any:
-    return DBTaskResult.objects.filter(
-        task_path=refresh_ties_nightly.module_path,
-        status="READY",
-        args_kwargs__kwargs__team_id=team_id,
-    )
-
-
-def _ensure_next(team_id: int, run_at: dt.datetime) -> None:
-    """Leave exactly one nightly refresh queued for the team: a single one due by
-    `run_at` stays (a worker started late still runs tonight's), anything else is
-    replaced by one at `run_at`."""
-    pending = _pending(team_id)
-    due = (
-        pending.filter(run_after__lte=run_at)
-        .order_by("run_after")
-        .values_list("run_after", flat=True)
-        .first()
-    )
-    if due is not None and len(pending[:2]) == 1:
-        return
-    pending.delete()
-    refresh_ties_nightly.using(run_after=due or run_at).enqueue(team_id=team_id)
+    return nightly.next_night(now, NIGHTLY_AT)
 
 
 def ties_nightly_schedule(*, now: dt.datetime | None = None) -> int:
     """Make sure every team has exactly one nightly tie refresh queued; run when the
     worker starts (and by `rapport worker`). Returns how many teams are scheduled."""
-    now = now or timezone.now()
-    teams = list(Team.objects.values_list("pk", flat=True))
-    for team_id in teams:
-        _ensure_next(team_id, next_night(now))
-    return len(teams)
+    return nightly.schedule_every_team(refresh_ties_nightly, NIGHTLY_AT, now)
 
 
 @task()
@@ -90,7 +58,7 @@ def refresh_ties_nightly(team_id: int) -> dict[str, Any]:
     night does not end the chain."""
     if not Team.objects.filter(pk=team_id).exists():
         return {"team": team_id, "refreshed": False}
-    _ensure_next(team_id, next_night(timezone.now()))
+    nightly.ensure_one_queued(refresh_ties_nightly, team_id, next_night(timezone.now()))
     from rapport.network.services import ties_refresh
 
     done = ties_refresh(team_id=team_id)

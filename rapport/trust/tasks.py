@@ -10,9 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
 from rapport.accounts.models import Team
+from rapport.core import nightly
 from rapport.trust import scoring
 
 # Just after midnight (server time, the snapshots' day), when nobody is working.
@@ -36,18 +36,7 @@ def refresh_trust(person_ids: list[int], organisation_ids: list[int]) -> int:
 
 def next_night(now: dt.datetime) -> dt.datetime:
     """The next NIGHTLY_AT (server time) strictly after `now`."""
-    zone = timezone.get_default_timezone()
-    local = timezone.localtime(now, zone)
-    at = dt.datetime.combine(local.date(), NIGHTLY_AT, tzinfo=zone)
-    return at if at > local else at + dt.timedelta(days=1)
-
-
-def _pending(team_id: int) -> Any:
-    return DBTaskResult.objects.filter(
-        task_path=recompute_trust_nightly.module_path,
-        status="READY",
-        args_kwargs__kwargs__team_id=team_id,
-    )
+    return nightly.next_night(now, NIGHTLY_AT)
 
 
 def trust_nightly_schedule(*, now: dt.datetime | None = None) -> int:
@@ -55,25 +44,7 @@ def trust_nightly_schedule(*, now: dt.datetime | None = None) -> int:
     worker starts (and by `rapport worker --once` from cron). A queued one that is due
     now or by the next night is kept, so a worker started after 00:10 still runs
     tonight's. Returns how many teams are scheduled."""
-    now = now or timezone.now()
-    teams = list(Team.objects.values_list("pk", flat=True))
-    for team_id in teams:
-        _ensure_next(team_id, next_night(now))
-    return len(teams)
-
-
-def _ensure_next(team_id: int, run_at: dt.datetime) -> None:
-    pending = _pending(team_id)
-    due = (
-        pending.filter(run_after__lte=run_at)
-        .order_by("run_after")
-        .values_list("run_after", flat=True)
-        .first()
-    )
-    if due is not None and len(pending[:2]) == 1:
-        return
-    pending.delete()
-    recompute_trust_nightly.using(run_after=due or run_at).enqueue(team_id=team_id)
+    return nightly.schedule_every_team(recompute_trust_nightly, NIGHTLY_AT, now)
 
 
 @task()
@@ -82,6 +53,6 @@ def recompute_trust_nightly(team_id: int) -> dict[str, Any]:
     night's is queued first, so one failed night does not end the chain."""
     if not Team.objects.filter(pk=team_id).exists():
         return {"team": team_id, "recomputed": False}
-    _ensure_next(team_id, next_night(timezone.now()))
+    nightly.ensure_one_queued(recompute_trust_nightly, team_id, next_night(timezone.now()))
     people, organisations = scoring.trust_recompute_team(team_id)
     return {"team": team_id, "people": people, "organisations": organisations}
