@@ -470,3 +470,19 @@ def test_thousands_separators_are_read_and_saving_nothing_new_audits_nothing(ali
     deal.refresh_from_db()
     assert deal.amount == Decimal("1250000.50")
     assert AuditEntry.objects.count() == before + 1
+
+
+def test_a_deal_whose_owner_has_left_keeps_its_owner_when_edited(alice, bob, sales):
+    deal = sales["squeezed"]
+    Deal.objects.filter(pk=deal.pk).update(owner=bob)
+    bob.is_active = False
+    bob.save()
+    client = client_for(alice)
+    form = text(client.get(f"/deals/{deal.pk}/edit/"))
+    owner_select = form[form.index('name="owner"') :].split("</select>", 1)[0]
+    # A browser submits the first option when none is selected: it must keep the owner.
+    first = owner_select.split("<option", 2)[1]
+    assert first.startswith(' value=""') and "selected" not in owner_select
+    assert client.post(f"/deals/{deal.pk}/edit/", edit_form(deal, title="Kept")).status_code == 302
+    deal.refresh_from_db()
+    assert (deal.title, deal.owner_id) == ("Kept", bob.pk)
