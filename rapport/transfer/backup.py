@@ -160,6 +160,7 @@ COPIED = {"interactions.participation": frozenset({*MIRRORED, "moments"}) - {"oc
 
 LEFT_OUT = {
     "transfer.importjob": "a record of a past upload, whose file is not part of the backup",
+    "trust.historyledger": "sums of older conversations that the next trust card rebuilds",
 }
 _POSITION = {label: n for n, label in enumerate(LABELS)}
 CONTENT = ".content"  # suffix of the column that carries a file field's bytes

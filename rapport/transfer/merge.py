@@ -309,6 +309,7 @@ HANDLERS: dict[str, tuple[str, Handler]] = {
     "trust.Survey.person": ("surveys", _reassign),
     # Computed from the records above: recomputed for the kept person after the merge.
     "trust.TrustScore.person": ("trust_scores", _drop),
+    "trust.HistoryLedger.person": ("trust_scores", _drop),
     # The trend line: history, kept (see _snapshots).
     "trust.TrustSnapshot.person": ("trust_snapshots", _snapshots),
     "transfer.ImportedContact.person": ("import_keys", _import_keys),

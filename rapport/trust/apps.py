@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class TrustConfig(AppConfig):
@@ -7,6 +8,7 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust"
 
     def ready(self) -> None:
-        from rapport.trust import signals
+        from rapport.trust import ledger, signals
 
         signals.connect()
+        post_migrate.connect(ledger.after_migrate, sender=self)

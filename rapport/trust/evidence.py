@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -34,10 +35,10 @@ from rapport.commitments.models import Commitment
 from rapport.interactions.models import Interaction, Signal, moment_kinds
 from rapport.people.models import Organisation, Person, Role, Visibility
 from rapport.portal.survey import question_text
-from rapport.trust import equation
+from rapport.trust import equation, ledger
 from rapport.trust import weights as W
 from rapport.trust.equation import Event, Sums
-from rapport.trust.models import Claim
+from rapport.trust.models import Claim, HistoryLedger
 
 SIGNAL_KINDS = {k.value for k in Signal.Kind}
 OPENING = {Signal.Kind.THEY_OPENED_UP.value, Signal.Kind.WE_OPENED_UP.value}
@@ -325,39 +326,25 @@ def _conversation_events(
         return _conversation_totals(scales, now, private, timelines, out)
     q = _Sql(now, half_life_days())
 
-    def adapt(value: dt.datetime) -> Any:
-        return connection.ops.adapt_datetimefield_value(value) if q.sqlite else value
-
-    # Where each long history is cut: the time of its newest conversation not itemised
-    # (one index read per long history; many people are counted first).
-    long = ids
-    if len(ids) > 1:
-        long = [
-            person_id
-            for person_id, count in _rows(
-                f"""SELECT person_id, COUNT(*) FROM interactions_participation
-                    WHERE person_id IN ({_marks(ids)}) AND occurred_at <= %s
-                    GROUP BY person_id""",
-                [*ids, q.now_db],
-            )
-            if count > itemised
-        ]
-    cut: dict[int, dt.datetime] = {}
-    for person_id in long:
-        beyond = _rows(
-            """SELECT occurred_at FROM interactions_participation
-               WHERE person_id = %s AND occurred_at <= %s
-               ORDER BY occurred_at DESC LIMIT 1 OFFSET %s""",
-            [person_id, q.now_db, itemised],
+    # Where each long history is cut: the time of its newest conversation not itemised.
+    # One statement; each person's probe walks at most `itemised` index entries.
+    cut: dict[int, dt.datetime] = {
+        person_id: _as_datetime(when)
+        for person_id, when in _rows(
+            f"""SELECT p.id, (SELECT pa.occurred_at FROM interactions_participation pa
+                              WHERE pa.person_id = p.id AND pa.occurred_at <= %s
+                              ORDER BY pa.occurred_at DESC LIMIT 1 OFFSET %s)
+                FROM people_person p WHERE p.id IN ({_marks(ids)})""",
+            [q.now_db, itemised, *ids],
         )
-        if beyond:
-            cut[person_id] = _as_datetime(beyond[0][0])
+        if when is not None
+    }
     whole = [pk for pk in ids if pk not in cut]
     recent = [f"pa.person_id IN ({_marks(whole)})"] if whole else []
     recent += ["(pa.person_id = %s AND pa.occurred_at > %s)"] * len(cut)
     recent_params: list[Any] = [*whole]
     for person_id, when in cut.items():
-        recent_params += [person_id, adapt(when)]
+        recent_params += [person_id, q.db(when)]
     shared = "" if private else "AND pa.visibility = 'team'"
     talks = _rows(
         f"""SELECT pa.person_id, pa.interaction_id, pa.occurred_at, pa.focus, pa.moments,
@@ -391,24 +378,17 @@ def _conversation_events(
         for kind in moment_events(bits):
             event(person_id, kind, at, summary, ("interaction", interaction_id))
 
-    # Older conversations and their moments, summed per kind: one aggregate per long
-    # history, read from the participations' index alone.
-    decay, dp = q.decay("pa.occurred_at")
+    # Older conversations and their moments, summed per kind: kept in each long
+    # history's ledger, plus what aged out of the itemised window since it was built.
     older: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0]))
+    ledgers = _ledgers(list(cut), private, q) if cut else {}
     for person_id, when in cut.items():
-        cut_db = adapt(when)
-        for focus, bits, decayed, count, latest in q.rows(
-            f"""SELECT pa.focus, pa.moments, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
-                FROM interactions_participation pa
-                WHERE pa.person_id = %s AND pa.occurred_at <= %s AND pa.kind <> 'note' {shared}
-                GROUP BY pa.focus, pa.moments""",
-            [*dp, person_id, cut_db],
-        ):
-            latest = _as_datetime(latest)
+        groups = _older_groups(q, person_id, when, private, itemised, ledgers.get(person_id))
+        for focus, bits, weight, n, latest in groups:
             last[person_id] = max(last.get(person_id, latest), latest)
             for kind in (*focus_kinds(focus), *moment_events(bits)):
-                older[person_id][kind][0] += decayed
-                older[person_id][kind][1] += int(count)
+                older[person_id][kind][0] += weight
+                older[person_id][kind][1] += n
 
     for person_id, summed in older.items():
         when = cut[person_id]
@@ -433,6 +413,122 @@ def _conversation_events(
                 )
             )
     return last
+
+
+# A history this much longer than its itemised part keeps a ledger of its older sums.
+LEDGER_FROM = 500
+# The ledger stops this many conversations short of the cut, so the few conversations
+# deleted or moved in a day do not make it unusable.
+LEDGER_MARGIN = 50
+# Ledgers are rebuilt at least daily: the triggers catch every write, but a card that
+# read the history just before a write could store sums from before it.
+LEDGER_MAX_AGE = dt.timedelta(days=1)
+
+Group = tuple[str, int, float, int, dt.datetime]
+
+
+def _ledgers(ids: Sequence[int], private: bool, q: _Sql) -> dict[int, list[Any]]:
+    """The usable ledgers of these people: taken over the same conversations (shared
+    only, or all for a private person) with the same half-life, and recent."""
+    if not ledger.usable(connection):
+        return {}
+    fresh = timezone.now() - LEDGER_MAX_AGE
+    found: dict[int, list[Any]] = {}
+    for person_id, was_private, rate, upto, groups, built_at in _rows(
+        f"""SELECT person_id, private, rate, upto, groups, built_at FROM trust_historyledger
+            WHERE person_id IN ({_marks(ids)})""",
+        list(ids),
+    ):
+        if (
+            bool(was_private) == private
+            and math.isclose(rate, q.rate, rel_tol=1e-12)
+            and _as_datetime(built_at) >= fresh
+        ):
+            found[person_id] = [_as_datetime(upto), _json_value(groups)]
+    return found
+
+
+def _json_value(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _group_rows(
+    q: _Sql, person_id: int, private: bool, after: dt.datetime | None, upto: dt.datetime
+) -> list[Group]:
+    """The conversations in (after, upto] summed per (focus, moments), their decay taken
+    as of q.now: one aggregate over the participations' index."""
+    shared = "" if private else "AND pa.visibility = 'team'"
+    decay, dp = q.decay("pa.occurred_at")
+    since = "AND pa.occurred_at > %s" if after is not None else ""
+    params = [*dp, person_id, q.db(upto)] + ([q.db(after)] if after is not None else [])
+    return [
+        (focus, int(bits), float(decayed), int(count), _as_datetime(latest))
+        for focus, bits, decayed, count, latest in q.rows(
+            f"""SELECT pa.focus, pa.moments, SUM({decay}), COUNT(*), MAX(pa.occurred_at)
+                FROM interactions_participation pa
+                WHERE pa.person_id = %s AND pa.occurred_at <= %s {since}
+                AND pa.kind <> 'note' {shared}
+                GROUP BY pa.focus, pa.moments""",
+            params,
+        )
+    ]
+
+
+def _older_groups(
+    q: _Sql,
+    person_id: int,
+    cut: dt.datetime,
+    private: bool,
+    itemised: int,
+    kept: list[Any] | None,
+) -> list[Group]:
+    """A long history's conversations up to `cut`, summed per (focus, moments) as of
+    q.now: from its ledger when it has one, else read and, if long, kept."""
+    if kept is not None and kept[0] <= cut:
+        upto, groups = kept
+        # Every conversation in the ledger is at or before `upto`, so carrying its sums
+        # from `upto` to now is one factor.
+        carry = math.exp(-q.rate * max((q.now - upto).total_seconds() / 86400.0, 0.0))
+        held: list[Group] = [
+            (focus, bits, decayed * carry, count, _as_datetime(latest))
+            for focus, bits, decayed, count, latest in groups
+        ]
+        return held + _group_rows(q, person_id, private, upto, cut)
+    beyond = _rows(
+        """SELECT occurred_at FROM interactions_participation
+           WHERE person_id = %s AND occurred_at <= %s
+           ORDER BY occurred_at DESC LIMIT 1 OFFSET %s""",
+        [person_id, q.now_db, itemised + LEDGER_MARGIN + LEDGER_FROM],
+    )
+    if not beyond or not ledger.usable(connection):
+        return _group_rows(q, person_id, private, None, cut)
+    # Long enough to keep: sum up to a point a little before the cut, as of that point.
+    upto = _as_datetime(
+        _rows(
+            """SELECT occurred_at FROM interactions_participation
+               WHERE person_id = %s AND occurred_at <= %s
+               ORDER BY occurred_at DESC LIMIT 1 OFFSET %s""",
+            [person_id, q.now_db, itemised + LEDGER_MARGIN],
+        )[0][0]
+    )
+    at_upto = _Sql(upto, q.half_life_days)
+    groups = _group_rows(at_upto, person_id, private, None, upto)
+    HistoryLedger.objects.bulk_create(
+        [
+            HistoryLedger(
+                person_id=person_id,
+                private=private,
+                rate=q.rate,
+                upto=upto,
+                groups=[[f, b, d, c, latest.isoformat()] for f, b, d, c, latest in groups],
+                built_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["person"],
+        update_fields=["private", "rate", "upto", "groups", "built_at"],
+    )
+    return _older_groups(q, person_id, cut, private, itemised, [upto, groups])
 
 
 def _summed(
@@ -809,9 +905,13 @@ class _Sql:
 
     def __init__(self, now: dt.datetime, half_life_days: float) -> None:
         self.now = now
+        self.half_life_days = half_life_days
         self.rate = math.log(2) / half_life_days
         self.sqlite = connection.vendor == "sqlite"
         self.now_db = connection.ops.adapt_datetimefield_value(now) if self.sqlite else now
+
+    def db(self, value: dt.datetime) -> Any:
+        return connection.ops.adapt_datetimefield_value(value) if self.sqlite else value
 
     def decay(self, column: str) -> tuple[str, list[Any]]:
         if self.sqlite:

@@ -293,3 +293,27 @@ class TrustSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: T={self.t:.1f}"
+
+
+class HistoryLedger(models.Model):
+    """A long history's older conversations and their moments, summed per (focus,
+    moments) with their decay as of `upto`, so a trust card need not read them again.
+
+    Derived data, never backed up: database triggers on interactions_participation
+    (migration 0002) delete a person's ledger whenever a row it covers is written,
+    and the next card rebuilds it. Decay multiplies exactly, so sums kept at `upto`
+    are carried to any later "now" by one factor."""
+
+    person = models.OneToOneField(
+        "people.Person", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the sums were taken over and with: a change of either makes them unusable.
+    private = models.BooleanField()
+    rate = models.FloatField()
+    upto = models.DateTimeField()
+    # [[focus, moments, decayed at upto, count, latest occurred_at], ...]
+    groups = models.JSONField()
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"ledger of {self.person_id} up to {self.upto}"
