@@ -34,6 +34,7 @@ from rapport.commitments.models import (
     Risk,
 )
 from rapport.core.markup import render_markdown
+from rapport.deals import demo as deals_demo
 from rapport.interactions.models import (
     Interaction,
     Participation,
@@ -388,6 +389,7 @@ def generate(
         demo_duplicates(user=users[0], profiles=profiles)
         demo_network(team=team, users=users, profiles=profiles, now=now, seed=seed)
         demo_referral_deals(team=team, user=users[0], now=now)
+        deals_demo.seed(team=team, users=users, now=now)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)

@@ -118,6 +118,7 @@ def test_agenda_prints_a_users_day_as_json_and_as_a_table(tmp_path):
         "birthdays",
         "going_cold",
         "thank_referrers",
+        "stoploss",
     }
     assert (
         "Agenda for hal, 2026-11-23"

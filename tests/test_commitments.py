@@ -861,6 +861,7 @@ def test_the_agenda_lists_what_to_do_about_risks_closes_decisions_birthdays_and_
         "birthdays": 2,
         "going_cold": 2,
         "thank_referrers": 0,
+        "stoploss": 0,
     }
     assert agenda.total == 8
 

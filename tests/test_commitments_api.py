@@ -858,6 +858,7 @@ def test_the_agenda_has_every_section_with_counts_and_links(api, book, alice, wa
         "birthdays",
         "going_cold",
         "thank_referrers",
+        "stoploss",
     }
     for section in agenda["sections"].values():
         assert section["heading"]

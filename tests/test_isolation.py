@@ -44,6 +44,7 @@ from rapport.commitments.services import (
     milestone_add,
     risk_add,
 )
+from rapport.deals.investments import investment_log
 from rapport.deals.models import Deal, DealSettings, Pipeline, Stage, StageChange
 from rapport.deals.services import deal_create, pipelines_ensure
 from rapport.interactions.models import Interaction, Participation
@@ -146,6 +147,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     alices |= _network(alice, book["wang"], book["anna"])
     alices |= _deals(alice, book["wang"], book["huawei"])
     bobs |= _deals(bob, book["bobs_secret"], book["huawei"])
+    alices |= _crossed_deal(alice, book["huawei"])
+    bobs |= _crossed_deal(bob, book["huawei"])
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
@@ -269,6 +272,22 @@ def _deals(owner: Any, client: Person, organisation: Any) -> dict[str, int]:
     return {"deal": deal.pk, "pipeline": pipeline.pk}
 
 
+def _crossed_deal(owner: Any, organisation: Any) -> dict[str, int]:
+    """A deal of the owner's past its stop-loss, waiting for a decision."""
+    deal = deal_create(
+        actor=owner,
+        pipeline=pipelines_ensure(actor=owner),
+        title=f"{owner.username}'s deal past its stop-loss",
+        organisation=organisation,
+        amount="1000",
+        next_step="Decide",
+        next_step_on=timezone.localdate() + dt.timedelta(days=1),
+        stoploss_money="100",
+    )
+    investment_log(actor=owner, deal=deal, kind="expense", amount="100")
+    return {"crossed_deal": deal.pk}
+
+
 def _another_stage(deal_id: int) -> int:
     """An open stage of the deal's pipeline other than the one it is in."""
     deal = Deal.objects.get(pk=deal_id)
@@ -299,7 +318,7 @@ def _trust_records(owner: Any, client: Person, title: str) -> dict[str, int]:
 TRUST_KINDS = {"showing", "claim"}
 NETWORK_KINDS = {"tie", "referral"}
 # Deals and pipelines are the team's: only another team is kept from them.
-DEAL_KINDS = {"deal", "pipeline"}
+DEAL_KINDS = {"deal", "pipeline", "crossed_deal"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -617,6 +636,16 @@ PAGES = [
         "deal_next_step", "post", "deal", data={"next_step": "Hijack", "next_step_on": "2099-01-01"}
     ),
     Page("deal_move", "post", "deal", another_stage=True),
+    Page(
+        "deal_invest", "post", "deal", data={"kind": "expense", "on": "2026-01-02", "amount": "9"}
+    ),
+    Page(
+        "deal_stoploss_decide",
+        "post",
+        "crossed_deal",
+        data={"choice": "walk_away", "reason": "Hijacked"},
+        param="deal_id",
+    ),
 ]
 
 
@@ -781,6 +810,15 @@ API_PATHS = [
     ApiPath("get_deal", "get", "deal"),
     ApiPath("patch_deal", "patch", "deal", {"title": "Hijacked deal"}),
     ApiPath("move_deal", "post", "deal", {}, another_stage=True),
+    ApiPath("list_investments", "get", "deal"),
+    ApiPath("log_investment", "post", "deal", {"kind": "expense", "amount": "9"}),
+    ApiPath(
+        "decide_stoploss",
+        "post",
+        "crossed_deal",
+        {"choice": "walk_away", "reason": "Hijacked"},
+        param="deal_id",
+    ),
 ]
 
 

@@ -664,6 +664,7 @@ class AgendaSectionsOut(Schema):
     birthdays: AgendaSectionOut
     going_cold: AgendaSectionOut
     thank_referrers: AgendaSectionOut
+    stoploss: AgendaSectionOut
 
 
 class AgendaOut(Schema):

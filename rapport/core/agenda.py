@@ -32,6 +32,7 @@ SECTIONS = (
     "birthdays",
     "going_cold",
     "thank_referrers",
+    "stoploss",
 )
 BIRTHDAY_DAYS = 7
 
@@ -274,6 +275,34 @@ def _going_cold(actor: Any, now: dt.datetime, limit: int) -> Section:
     return section
 
 
+def _stoploss(actor: Any, limit: int) -> Section:
+    from rapport.deals.queries import near_stoploss, stoploss_figures
+
+    section = Section("stoploss", _("Deals near their stop-loss"))
+    found = near_stoploss(actor)
+    section.count = len(found)
+    for deal in found[:limit]:
+        use = deal.stoploss  # type: ignore[attr-defined]
+        figures = stoploss_figures(use, deal.currency)
+        if use.crossed:
+            detail = _("crossed its stop-loss (%(figures)s): raise the limit or walk away") % {
+                "figures": figures
+            }
+        else:
+            detail = _("near its stop-loss: %(figures)s") % {"figures": figures}
+        section.items.append(
+            Item(
+                kind="stoploss",
+                title=deal.title,
+                url=reverse("deal_detail", args=[deal.pk]) + "#stoploss",
+                who=deal.organisation.name if deal.organisation else "",
+                detail=detail,
+                urgent=use.crossed,
+            )
+        )
+    return section
+
+
 def agenda_for(
     actor: Any, *, day: dt.date | None = None, now: dt.datetime | None = None, limit: int = 20
 ) -> Agenda:
@@ -294,5 +323,6 @@ def agenda_for(
             _birthdays(actor, day, limit),
             _going_cold(actor, now, limit),
             network_queries.agenda_section(actor, limit),
+            _stoploss(actor, limit),
         ]
     return Agenda(user=actor.get_username(), date=day, time_zone=zone, sections=sections)

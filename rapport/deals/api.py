@@ -14,13 +14,15 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from rapport.deals import queries, services
-from rapport.deals.models import Deal, Pipeline, Stage
+from rapport.deals import investments, queries, services
+from rapport.deals.models import Deal, Investment, Pipeline, Stage, StopLossDecision
 
 router = Router(tags=["deals"])
 
 Outcome = Literal["open", "won", "lost"]
-Reason = Literal["price", "capability", "relationship", "timing", "no_decision", "other"]
+Reason = Literal[
+    "price", "capability", "relationship", "timing", "no_decision", "other", "abandoned"
+]
 Money = Field(None, max_digits=14, decimal_places=2)
 
 
@@ -84,6 +86,11 @@ class DealOut(Schema):
     notes: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    stoploss_money: Decimal | None = None
+    stoploss_hours: Decimal | None = None
+    invested_money: Decimal = Decimal("0.00")
+    invested_hours: Decimal = Decimal("0.00")
+    stoploss_status: Literal["ok", "near", "crossed"] = "ok"
 
 
 class DealIn(Schema):
@@ -101,6 +108,8 @@ class DealIn(Schema):
     next_step_on: dt.date
     referral: int | None = None
     notes: str = Field("", max_length=10000)
+    stoploss_money: Decimal | None = Field(None, gt=0, max_digits=14, decimal_places=2)
+    stoploss_hours: Decimal | None = Field(None, gt=0, max_digits=10, decimal_places=2)
 
 
 class DealPatch(Schema):
@@ -116,6 +125,8 @@ class DealPatch(Schema):
     next_step_on: dt.date | None = None
     referral: int | None = None
     notes: str | None = Field(None, max_length=10000)
+    stoploss_money: Decimal | None = Field(None, gt=0, max_digits=14, decimal_places=2)
+    stoploss_hours: Decimal | None = Field(None, gt=0, max_digits=10, decimal_places=2)
 
 
 class MoveIn(Schema):
@@ -193,6 +204,11 @@ def deal_out(deal: Deal, today: dt.date) -> DealOut:
         notes=deal.notes,
         created_at=deal.created_at,
         updated_at=deal.updated_at,
+        stoploss_money=deal.stoploss_money,
+        stoploss_hours=deal.stoploss_hours,
+        invested_money=deal.invested_money,
+        invested_hours=deal.invested_hours,
+        stoploss_status=queries.stop_loss_of(deal).status,
     )
 
 
@@ -282,5 +298,165 @@ def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn) -> DealOut:
         stage=payload.stage,
         reason=payload.reason,
         note=payload.note,
+    )
+    return _one(request, deal_id)
+
+
+# -- the stop-loss -----------------------------------------------------------------------
+
+
+class InvestmentOut(Schema):
+    id: int
+    kind: Literal["hours", "expense", "discount"]
+    on: dt.date
+    hours: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    note: str
+    by: Ref | None
+    created_at: dt.datetime
+
+
+class InvestmentIn(Schema):
+    kind: Literal["hours", "expense", "discount"]
+    on: dt.date | None = None
+    hours: Decimal | None = Field(None, max_digits=8, decimal_places=2)
+    rate: Decimal | None = Field(None, max_digits=14, decimal_places=2)
+    amount: Decimal | None = Field(None, max_digits=14, decimal_places=2)
+    note: str = Field("", max_length=300)
+
+
+class StopLossOut(Schema):
+    currency: str
+    money_limit: Decimal | None
+    hours_limit: Decimal | None
+    money_invested: Decimal
+    hours_invested: Decimal
+    money_percent: int | None
+    hours_percent: int | None
+    status: Literal["ok", "near", "crossed"]
+
+
+class DecisionOut(Schema):
+    id: int
+    choice: Literal["raise", "walk_away"]
+    reason: str
+    money_invested: Decimal
+    hours_invested: Decimal
+    money_limit_before: Decimal | None
+    money_limit_after: Decimal | None
+    hours_limit_before: Decimal | None
+    hours_limit_after: Decimal | None
+    by: Ref | None
+    at: dt.datetime
+
+
+class InvestmentsOut(Schema):
+    stoploss: StopLossOut
+    items: list[InvestmentOut]
+    decisions: list[DecisionOut]
+
+
+class DecisionIn(Schema):
+    choice: Literal["raise", "walk_away"]
+    reason: str = Field(..., max_length=5000)
+    money_limit: Decimal | None = Field(None, max_digits=14, decimal_places=2)
+    hours_limit: Decimal | None = Field(None, max_digits=10, decimal_places=2)
+
+
+def _by(user: Any) -> Ref | None:
+    if user is None:
+        return None
+    person = getattr(getattr(user, "member", None), "person", None)
+    return Ref(id=user.pk, name=person.display_name if person else user.get_username())
+
+
+def investment_out(entry: Investment) -> InvestmentOut:
+    return InvestmentOut(
+        id=entry.pk,
+        kind=entry.kind,  # type: ignore[arg-type]
+        on=entry.on,
+        hours=entry.hours,
+        rate=entry.rate,
+        amount=entry.amount,
+        note=entry.note,
+        by=_by(entry.by),
+        created_at=entry.created_at,
+    )
+
+
+def decision_out(decision: StopLossDecision) -> DecisionOut:
+    return DecisionOut(
+        id=decision.pk,
+        choice=decision.choice,  # type: ignore[arg-type]
+        reason=decision.reason,
+        money_invested=decision.money_invested,
+        hours_invested=decision.hours_invested,
+        money_limit_before=decision.money_limit_before,
+        money_limit_after=decision.money_limit_after,
+        hours_limit_before=decision.hours_limit_before,
+        hours_limit_after=decision.hours_limit_after,
+        by=_by(decision.by),
+        at=decision.at,
+    )
+
+
+def stoploss_out(deal: Deal) -> StopLossOut:
+    use = queries.stop_loss_of(deal)
+    return StopLossOut(
+        currency=deal.currency,
+        money_limit=use.money_limit,
+        hours_limit=use.hours_limit,
+        money_invested=use.money_invested,
+        hours_invested=use.hours_invested,
+        money_percent=use.money_percent,
+        hours_percent=use.hours_percent,
+        status=use.status,
+    )
+
+
+@router.get(
+    "/deals/{deal_id}/investments",
+    response=InvestmentsOut,
+    summary="What was invested in winning a deal, against its stop-loss",
+)
+def list_investments(request: HttpRequest, deal_id: int) -> InvestmentsOut:
+    deal = queries.deal_for(request.user, deal_id)
+    return InvestmentsOut(
+        stoploss=stoploss_out(deal),
+        items=[investment_out(e) for e in queries.investments_of(deal)],
+        decisions=[decision_out(d) for d in queries.stoploss_decisions_of(deal)],
+    )
+
+
+@router.post(
+    "/deals/{deal_id}/investments",
+    response={201: InvestmentOut},
+    summary="Log hours (× rate), an expense or a discount against a deal's stop-loss",
+)
+def log_investment(
+    request: HttpRequest, deal_id: int, payload: InvestmentIn
+) -> Status[InvestmentOut]:
+    deal = queries.deal_for(request.user, deal_id, write=True)
+    entry = investments.investment_log(
+        actor=request.user, deal=deal, **payload.model_dump(exclude_unset=True)
+    )
+    return Status(201, investment_out(entry))
+
+
+@router.post(
+    "/deals/{deal_id}/stoploss-decision",
+    response=DealOut,
+    summary="Decide about a deal past its stop-loss: raise the limit(s) or walk away",
+)
+def decide_stoploss(request: HttpRequest, deal_id: int, payload: DecisionIn) -> DealOut:
+    deal = queries.deal_for(request.user, deal_id, write=True)
+    investments.stoploss_decide(
+        actor=request.user,
+        deal=deal,
+        choice=payload.choice,
+        reason=payload.reason,
+        money_limit=payload.money_limit,
+        hours_limit=payload.hours_limit,
     )
     return _one(request, deal_id)

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rapport.deals.models import CloseReason
+from rapport.deals.models import CloseReason, Investment, StopLossDecision
 
 
 def _date(label: Any) -> forms.DateField:
@@ -51,6 +51,16 @@ class DealForm(forms.Form):
     )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    stoploss_money = _money(
+        _("Stop-loss: money"),
+        _("The most we will invest to win it (hours × rate, expenses, discounts); empty: none"),
+    )
+    stoploss_hours = forms.CharField(
+        label=_("Stop-loss: hours"),
+        required=False,
+        help_text=_("The most hours we will put in; empty: none"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
     def __init__(
@@ -112,3 +122,33 @@ class PipelineForm(forms.Form):
             {"name": self.cleaned_data["won_stage"], "outcome": "won"},
             {"name": self.cleaned_data["lost_stage"], "outcome": "lost"},
         ]
+
+
+class InvestmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Investment.Kind.choices)
+    on = _date(_("Date"))
+    hours = forms.CharField(
+        label=_("Hours"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    rate = _money(_("Rate per hour"))
+    amount = _money(_("Amount"), _("For an expense or a discount"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class DecisionForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("Decision"),
+        choices=StopLossDecision.Choice.choices,
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+    money_limit = _money(_("New money limit"))
+    hours_limit = forms.CharField(
+        label=_("New hours limit"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )

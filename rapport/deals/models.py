@@ -90,6 +90,7 @@ class CloseReason(models.TextChoices):
     TIMING = "timing", _("Timing")
     NO_DECISION = "no_decision", _("No decision")
     OTHER = "other", _("Other")
+    ABANDONED = "abandoned", _("Abandoned at stop-loss")
 
 
 class Deal(models.Model):
@@ -150,6 +151,17 @@ class Deal(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The stop-loss: how much money (deal currency; discounts count) and how many hours
+    # we will invest in winning it before deciding again. Either may be left out.
+    stoploss_money = models.DecimalField(
+        _("stop-loss: money"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    stoploss_hours = models.DecimalField(
+        _("stop-loss: hours"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    # Totals of the deal's investment entries, kept by rapport.deals.investments.
+    invested_money = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    invested_hours = models.DecimalField(max_digits=10, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["next_step_on", "id"]
@@ -191,3 +203,71 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class Investment(models.Model):
+    """Something we put into winning a deal: hours (at a rate, if known), an expense, or
+    a discount given. Counts against the deal's stop-loss."""
+
+    class Kind(models.TextChoices):
+        HOURS = "hours", _("Hours")
+        EXPENSE = "expense", _("Expense")
+        DISCOUNT = "discount", _("Discount")
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="investments")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    on = models.DateField(_("date"))
+    hours = models.DecimalField(_("hours"), max_digits=8, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(
+        _("rate per hour"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # The money the entry counts for: hours × rate, or the expense or discount.
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=0)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="investment_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__isnull=True) | Q(hours__gt=0), name="investment_hours_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.kind} {self.amount}"
+
+
+class StopLossDecision(models.Model):
+    """What was decided when a deal crossed its stop-loss, why, by whom: raise the
+    limit(s), or walk away (the deal closed as abandoned)."""
+
+    class Choice(models.TextChoices):
+        RAISE = "raise", _("Raise the limit")
+        WALK_AWAY = "walk_away", _("Walk away")
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stoploss_decisions")
+    choice = models.CharField(_("decision"), max_length=9, choices=Choice.choices)
+    reason = models.TextField(_("reason"))
+    money_invested = models.DecimalField(max_digits=14, decimal_places=2)
+    hours_invested = models.DecimalField(max_digits=10, decimal_places=2)
+    money_limit_before = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    money_limit_after = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    hours_limit_before = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    hours_limit_after = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.choice}"

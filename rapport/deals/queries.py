@@ -15,12 +15,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rapport.deals.models import Deal, DealSettings, Pipeline, Stage, StageChange
+from rapport.deals.models import (
+    Deal,
+    DealSettings,
+    Investment,
+    Pipeline,
+    Stage,
+    StageChange,
+    StopLossDecision,
+)
+from rapport.deals.stoploss import StopLoss, stop_loss
 from rapport.deals.winwin import Staleness, WinWin, staleness, win_win
 from rapport.network.queries import visible_referrals
 from rapport.people.models import Organisation, Person
@@ -112,6 +121,7 @@ class Card:
     winwin: WinWin
     staleness: Staleness | None  # None for a closed deal
     stage_days: int
+    stoploss: StopLoss | None = None  # None for a closed deal
 
     @property
     def stale(self) -> bool:
@@ -120,6 +130,12 @@ class Card:
     @property
     def people(self) -> list[Person]:
         return list(getattr(self.deal, "shown_people", []))
+
+    @property
+    def stoploss_figures(self) -> str:
+        if self.stoploss is None:
+            return ""
+        return stoploss_figures(self.stoploss, self.deal.currency)
 
 
 def card_for(deal: Deal, stage: Stage, today: dt.date) -> Card:
@@ -139,6 +155,17 @@ def card_for(deal: Deal, stage: Stage, today: dt.date) -> Card:
         winwin=win_win(amount=deal.amount, margin=deal.margin, client_benefit=deal.client_benefit),
         staleness=stale,
         stage_days=max(0, (today - entered).days),
+        stoploss=None if stage.is_closed else stop_loss_of(deal),
+    )
+
+
+def stop_loss_of(deal: Deal) -> StopLoss:
+    """Where the deal stands against its stop-loss limits."""
+    return stop_loss(
+        money_invested=deal.invested_money,
+        hours_invested=deal.invested_hours,
+        money_limit=deal.stoploss_money,
+        hours_limit=deal.stoploss_hours,
     )
 
 
@@ -314,3 +341,83 @@ def open_deals(actor: Any, pipeline: Pipeline | None = None) -> list[Board]:
     """Open deals by stage for each of the team's pipelines (or only `pipeline`)."""
     chosen = [pipeline] if pipeline is not None else list(pipelines(actor))
     return [board(actor, p, open_only=True) for p in chosen]
+
+
+# -- the stop-loss -----------------------------------------------------------------------
+
+
+def investments_of(deal: Deal) -> list[Investment]:
+    """The deal's investment entries, newest first, with who logged them."""
+    return list(
+        Investment.objects.filter(deal=deal)
+        .select_related("by__member__person")
+        .order_by("-on", "-id")
+    )
+
+
+def stoploss_decisions_of(deal: Deal) -> list[StopLossDecision]:
+    """The decisions taken when the deal crossed its stop-loss, oldest first."""
+    return list(
+        StopLossDecision.objects.filter(deal=deal)
+        .select_related("by__member__person")
+        .order_by("at", "id")
+    )
+
+
+def near_stoploss(actor: Any) -> list[Deal]:
+    """The actor's open deals at 80% or more of a stop-loss limit: those that crossed it
+    (waiting for a decision) first, then the nearest to crossing. One query: the
+    database picks the candidates loosely, the exact check is Decimal, here."""
+    loose = Decimal("0.79")
+    candidates = (
+        Deal.objects.filter(
+            team_id=actor.member.team_id,
+            owner_id=actor.pk,
+            closed_at__isnull=True,
+            stage__outcome=Stage.Outcome.OPEN,
+        )
+        .filter(
+            Q(stoploss_money__isnull=False, invested_money__gte=F("stoploss_money") * loose)
+            | Q(stoploss_hours__isnull=False, invested_hours__gte=F("stoploss_hours") * loose)
+        )
+        .select_related("organisation")
+        .order_by("id")
+    )
+    found = [(stop_loss_of(d), d) for d in candidates]
+    flagged = [(use, d) for use, d in found if use.flagged]
+
+    def most_used(use: StopLoss) -> int:
+        return max(use.money_percent or 0, use.hours_percent or 0)
+
+    flagged.sort(key=lambda pair: (not pair[0].crossed, -most_used(pair[0]), pair[1].pk))
+    for use, deal in flagged:
+        deal.stoploss = use  # type: ignore[attr-defined]
+    return [deal for _use, deal in flagged]
+
+
+def hours_text(value: Decimal) -> str:
+    """Hours without trailing zeros: 31, 7.5."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def stoploss_figures(use: StopLoss, currency: str) -> str:
+    """What is invested against each limit, in words: "4,100.00 EUR of 5,000.00 EUR and
+    31 of 40 hours" (a part for each limit the deal has)."""
+    parts = []
+    if use.money_limit is not None:
+        parts.append(
+            _("%(invested)s of %(limit)s")
+            % {
+                "invested": f"{use.money_invested:,.2f} {currency}",
+                "limit": f"{use.money_limit:,.2f} {currency}",
+            }
+        )
+    if use.hours_limit is not None:
+        parts.append(
+            _("%(invested)s of %(limit)s hours")
+            % {"invested": hours_text(use.hours_invested), "limit": hours_text(use.hours_limit)}
+        )
+    if len(parts) == 2:
+        return _("%(money)s and %(hours)s") % {"money": parts[0], "hours": parts[1]}
+    return parts[0] if parts else ""

@@ -26,6 +26,7 @@ from django.utils.translation import pgettext
 from rapport.accounts.services import audit_record
 from rapport.deals import queries
 from rapport.deals.models import CloseReason, Deal, DealSettings, Pipeline, Stage, StageChange
+from rapport.deals.stoploss import stop_loss
 from rapport.network.models import Referral
 from rapport.network.queries import visible_referrals
 from rapport.people.models import Organisation, Person
@@ -34,6 +35,7 @@ from rapport.people.queries import visible_people
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 CENT = Decimal("0.01")
 LIMIT = Decimal("1000000000000")  # twelve digits before the point fit the column
+HOURS_LIMIT = Decimal("100000000")
 THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 DEAL_FIELDS = {
     "title",
@@ -48,6 +50,8 @@ DEAL_FIELDS = {
     "next_step_on",
     "referral",
     "notes",
+    "stoploss_money",
+    "stoploss_hours",
 }
 MAX_STAGES = 20
 BIGGEST_ID = 2**63 - 1
@@ -126,6 +130,66 @@ def _reject_unknown(fields: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError({name: "unknown field" for name in unknown})
+
+
+def _hours(value: Any, name: str) -> Decimal | None:
+    """`value` as a number of hours (None when empty): at most two decimal places, not
+    negative; else a ValidationError naming `name`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValidationError({name: _("must be a number of hours, such as 7.5")})
+    try:
+        hours = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise ValidationError({name: _("must be a number of hours, such as 7.5")}) from exc
+    if not hours.is_finite():
+        raise ValidationError({name: _("must be a number of hours, such as 7.5")})
+    if hours < 0:
+        raise ValidationError({name: _("must not be negative")})
+    if hours >= HOURS_LIMIT:
+        raise ValidationError({name: _("is too large")})
+    if hours != hours.quantize(CENT, rounding="ROUND_DOWN"):
+        raise ValidationError({name: _("at most two decimal places")})
+    return hours.quantize(CENT)
+
+
+def limit_money(value: Any, name: str) -> Decimal | None:
+    """A stop-loss money limit: empty (no limit) or an amount above zero."""
+    found = money(value, name)
+    if found is not None and found <= 0:
+        raise ValidationError({name: _("a limit must be above zero (leave it empty for none)")})
+    return found
+
+
+def limit_hours(value: Any, name: str) -> Decimal | None:
+    """A stop-loss hours limit: empty (no limit) or a number of hours above zero."""
+    found = _hours(value, name)
+    if found is not None and found <= 0:
+        raise ValidationError({name: _("a limit must be above zero (leave it empty for none)")})
+    return found
+
+
+def _undecided(deal: Deal, before: Mapping[str, Any] | None = None) -> bool:
+    """Whether the open deal has crossed its stop-loss (with its limits as they were
+    before this change), which only a decision can settle."""
+    if deal.closed_at is not None:
+        return False
+    before = before or {}
+    use = stop_loss(
+        money_invested=deal.invested_money,
+        hours_invested=deal.invested_hours,
+        money_limit=before.get("stoploss_money", deal.stoploss_money),
+        hours_limit=before.get("stoploss_hours", deal.stoploss_hours),
+    )
+    return use.crossed
+
+
+def _undecided_message() -> str:
+    return _(
+        "this deal has crossed its stop-loss: decide first, with a reason, whether to raise "
+        "the limit or walk away"
+    )
 
 
 # -- pipelines ---------------------------------------------------------------------------
@@ -392,6 +456,8 @@ def deal_create(
     client_benefit: Any = None,
     referral: Referral | int | None = None,
     notes: str = "",
+    stoploss_money: Any = None,
+    stoploss_hours: Any = None,
 ) -> Deal:
     """A new deal in `pipeline` (its first stage unless an open `stage` of it is named),
     owned by the actor unless a teammate is named, in the team's currency unless another
@@ -425,6 +491,8 @@ def deal_create(
         stage_entered_at=now,
         notes=notes,
         created_by=actor,
+        stoploss_money=limit_money(stoploss_money, "stoploss_money"),
+        stoploss_hours=limit_hours(stoploss_hours, "stoploss_hours"),
     )
     chosen_people = _people(actor, people)
     _validate(deal)
@@ -470,6 +538,8 @@ def deal_update(*, actor: Any, deal: Deal, **fields: Any) -> Deal:
         "client_benefit": lambda v: money(v, "client_benefit"),
         "referral": lambda v: _referral(actor, v),
         "next_step_on": lambda v: _date(v, "next_step_on"),
+        "stoploss_money": lambda v: limit_money(v, "stoploss_money"),
+        "stoploss_hours": lambda v: limit_hours(v, "stoploss_hours"),
     }
     if "referral" in fields and _pk(fields["referral"]) == deal.referral_id:
         # Unchanged: kept even when the editor may not see it (a colleague's contact).
@@ -487,6 +557,9 @@ def deal_update(*, actor: Any, deal: Deal, **fields: Any) -> Deal:
     step_changed = any(
         name in after and after[name] != before[name] for name in ("next_step", "next_step_on")
     )
+    for name in ("stoploss_money", "stoploss_hours"):
+        if name in after and after[name] != before[name] and _undecided(deal, before):
+            raise ValidationError({name: _undecided_message()})
     if (
         "next_step_on" in after
         and after["next_step_on"] != before["next_step_on"]
@@ -545,6 +618,8 @@ def deal_move(
     target = _stage_of(deal.pipeline, stage)
     if target.pk == deal.stage_id:
         return deal
+    if not target.is_closed and _undecided(deal):
+        raise ValidationError({"stage": _undecided_message()})
     reason, note = _check_close(target, reason, note)
     now = timezone.now()
     origin = deal.stage

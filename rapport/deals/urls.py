@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("<int:deal_id>/next-step/", views.deal_next_step, name="deal_next_step"),
     path("<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("<int:deal_id>/investments/", views.deal_invest, name="deal_invest"),
+    path("<int:deal_id>/stoploss/", views.deal_stoploss_decide, name="deal_stoploss_decide"),
 ]

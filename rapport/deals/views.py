@@ -10,13 +10,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rapport.core.forms import add_service_errors
-from rapport.deals import queries, services
-from rapport.deals.forms import DealForm, MoveForm, NextStepForm, PipelineForm
+from rapport.deals import investments, queries, services
+from rapport.deals.forms import (
+    DealForm,
+    DecisionForm,
+    InvestmentForm,
+    MoveForm,
+    NextStepForm,
+    PipelineForm,
+)
 from rapport.deals.models import CloseReason, Deal, Pipeline
 
 
@@ -130,6 +138,8 @@ def _service_fields(
         "next_step_on": data["next_step_on"],
         "referral": data["referral"],
         "notes": data["notes"],
+        "stoploss_money": data["stoploss_money"],
+        "stoploss_hours": data["stoploss_hours"],
     }
     if fields["owner"] is None:  # left empty: the deal keeps its owner (a new one: you)
         del fields["owner"]
@@ -193,9 +203,12 @@ def _detail(
     *,
     next_form: NextStepForm | None = None,
     move_form: MoveForm | None = None,
+    invest_form: InvestmentForm | None = None,
+    decision_form: DecisionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     card = queries.card_for(deal, deal.stage, timezone.localdate())
+    use = queries.stop_loss_of(deal)
     return render(
         request,
         "deals/deal_detail.html",
@@ -210,6 +223,13 @@ def _detail(
                 initial={"next_step": deal.next_step, "next_step_on": deal.next_step_on}
             ),
             "move_form": move_form or MoveForm(),
+            "use": use,
+            "use_figures": queries.stoploss_figures(use, deal.currency),
+            "investments": queries.investments_of(deal),
+            "decisions": queries.stoploss_decisions_of(deal),
+            "invest_form": invest_form
+            or InvestmentForm(initial={"kind": "hours", "on": timezone.localdate()}),
+            "decision_form": decision_form or DecisionForm(initial={"choice": "raise"}),
         },
         status=status,
     )
@@ -236,6 +256,8 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
         "next_step_on": deal.next_step_on,
         "referral": deal.referral_id,
         "notes": deal.notes,
+        "stoploss_money": "" if deal.stoploss_money is None else deal.stoploss_money,
+        "stoploss_hours": "" if deal.stoploss_hours is None else deal.stoploss_hours,
     }
     form = _deal_form(
         request,
@@ -311,3 +333,35 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     if error is None:
         return redirect("deal_detail", deal_id=deal.pk)
     return _detail(request, queries.deal_for(request.user, deal_id), move_form=form, status=422)
+
+
+@login_required
+@require_POST
+def deal_invest(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Log an investment entry against the deal's stop-loss."""
+    deal = queries.deal_for(request.user, deal_id, write=True)
+    form = InvestmentForm(request.POST)
+    if form.is_valid():
+        try:
+            investments.investment_log(actor=request.user, deal=deal, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(reverse("deal_detail", args=[deal.pk]) + "#stoploss")
+    return _detail(request, deal, invest_form=form, status=422)
+
+
+@login_required
+@require_POST
+def deal_stoploss_decide(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Record the decision about a deal that crossed its stop-loss."""
+    deal = queries.deal_for(request.user, deal_id, write=True)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            investments.stoploss_decide(actor=request.user, deal=deal, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(reverse("deal_detail", args=[deal.pk]) + "#stoploss")
+    return _detail(request, deal, decision_form=form, status=422)

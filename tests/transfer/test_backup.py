@@ -23,6 +23,7 @@ from rapport import demo
 from rapport.accounts.models import ApiToken, AuditEntry, Member, Team
 from rapport.accounts.services import token_authenticate, token_create
 from rapport.commitments.models import Commitment, Decision, Meeting, Milestone, Renegotiation, Risk
+from rapport.deals.investments import investment_log, stoploss_decide
 from rapport.deals.services import deal_create, deal_move, pipelines_ensure
 from rapport.interactions.models import Signal
 from rapport.network.services import referral_create
@@ -125,8 +126,19 @@ def _built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[int]:
             margin="30000",
             client_benefit="400000",
             referral=referral,
+            stoploss_money="1000.00",
+            stoploss_hours="10",
         )
         deal_move(actor=alice, deal=deal, stage=deal.pipeline.stages.order_by("position")[1])
+        investment_log(actor=alice, deal=deal, kind="hours", hours="8", rate="150", note="研讨会")
+        stoploss_decide(
+            actor=alice,
+            deal=deal,
+            choice="raise",
+            reason="值得",
+            money_limit="2000",
+            hours_limit="20",
+        )
         yield team.pk
         transaction.set_rollback(True)
 
