@@ -617,6 +617,10 @@ PAGES = [
         "deal_next_step", "post", "deal", data={"next_step": "Hijack", "next_step_on": "2099-01-01"}
     ),
     Page("deal_move", "post", "deal", another_stage=True),
+    Page("deal_tender", "get", "deal"),
+    Page("deal_tender", "get", "deal", query="edit=1"),
+    Page("deal_tender", "post", "deal", data={"bidders": "5", "competitor_name": "Hijack Co"}),
+    Page("deal_tender", "post", "deal", data={"remove": "1"}),
 ]
 
 
@@ -781,6 +785,8 @@ API_PATHS = [
     ApiPath("get_deal", "get", "deal"),
     ApiPath("patch_deal", "patch", "deal", {"title": "Hijacked deal"}),
     ApiPath("move_deal", "post", "deal", {}, another_stage=True),
+    ApiPath("get_tender", "get", "deal"),
+    ApiPath("put_tender", "put", "deal", {"bidders": 5, "competitors": [{"name": "Hijack Co"}]}),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rapport.deals import views
+from rapport.deals import bid_views, views
 
 urlpatterns = [
     path("", views.board_page, name="deal_board"),
@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("<int:deal_id>/next-step/", views.deal_next_step, name="deal_next_step"),
     path("<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("<int:deal_id>/tender/", bid_views.tender_card, name="deal_tender"),
+    path("report/", bid_views.winloss_page, name="deal_winloss"),
 ]

@@ -116,6 +116,9 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("deals.deal", _team),
     ("deals.deal_people", _via("deal")),
     ("deals.stagechange", _via("deal")),
+    ("deals.competitor", _team),
+    ("deals.tender", _team),
+    ("deals.bid", _via("tender")),
     ("interactions.interaction", _team),
     ("interactions.participation", _via("interaction")),
     ("interactions.signal", _via("interaction")),
@@ -152,6 +155,9 @@ ADDED_LATER = frozenset(
         "deals.deal",
         "deals.deal_people",
         "deals.stagechange",
+        "deals.competitor",
+        "deals.tender",
+        "deals.bid",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a
