@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from rapport.deals.models import Bid, CloseReason, Competitor, Deal, Pipeline, Stage, Tender
 from rapport.deals.queries import visible_deals
 from rapport.deals.winloss import ClosedDeal, Report, win_loss
+from rapport.network.queries import visible_referrals
 from rapport.people.models import Visibility
 
 DEFAULT_MONTHS = 12
@@ -117,15 +118,27 @@ def closed_deals(
 ) -> list[ClosedDeal]:
     """The deals won or lost from `start` to `end` (both days included, in the current
     time zone) that the actor may count, as the report's plain rows."""
-    qs = countable_deals(actor).filter(
+    # Plain reads and set lookups rather than the per-row subqueries of countable_deals:
+    # the same deals, several times faster over a year of a large team's closes.
+    qs = Deal.objects.filter(
+        team_id=actor.member.team_id,
         stage__outcome__in=[Stage.Outcome.WON, Stage.Outcome.LOST],
         closed_at__gte=_start_of(start),
         closed_at__lt=_start_of(end + dt.timedelta(days=1)),
     )
     if pipeline is not None:
         qs = qs.filter(pipeline=pipeline)
-    rows = list(
-        qs.order_by().values_list(
+    hidden = set(
+        Deal.people.through.objects.filter(
+            deal__team_id=actor.member.team_id, person__visibility=Visibility.PRIVATE
+        )
+        .exclude(person__owner_id=actor.pk)
+        .values_list("deal_id", flat=True)
+    )
+    shown_referrals = set(visible_referrals(actor).values_list("pk", flat=True))
+    rows = [
+        row[:-1]
+        for row in qs.order_by().values_list(
             "pk",
             "stage__outcome",
             "amount",
@@ -136,12 +149,15 @@ def closed_deals(
             "tender__currency",
             "tender__our_bid",
             "tender__winner__name",
+            "referral_id",
         )
-    )
+        if row[0] not in hidden and (row[-1] is None or row[-1] in shown_referrals)
+    ]
     bids: dict[int, list[tuple[str, Decimal | None]]] = defaultdict(list)
-    if any(r[7] is not None for r in rows):
+    tendered = [r[0] for r in rows if r[7] is not None]
+    for chunk in range(0, len(tendered), 5000):
         for deal_id, name, amount in (
-            Bid.objects.filter(tender__deal__in=qs.values("pk"))
+            Bid.objects.filter(tender__deal_id__in=tendered[chunk : chunk + 5000])
             .order_by("id")
             .values_list("tender__deal_id", "competitor__name", "amount")
         ):
