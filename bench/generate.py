@@ -222,6 +222,76 @@ def add_trust(
     return 0
 
 
+# Open and closed deals per size (closed over three years); about a third are tenders.
+DEAL_COUNTS = {"demo": (0, 0), "S": (300, 2_000), "M": (3_000, 20_000)}
+
+
+def add_deals(
+    size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
+) -> int:
+    """The deals step alone, on a book generated before deals existed."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from rapport.accounts.models import Team
+    from rapport.deals import demo_bids
+
+    team = Team.objects.filter(name=TEAM).first()
+    if team is None:
+        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
+        return 1
+    open_count, closed_count = DEAL_COUNTS[size_name]
+    users = list(
+        get_user_model().objects.filter(username__in=USERS).select_related("member").order_by("pk")
+    )
+    print(
+        f"{connection.settings_dict['NAME']} holds the size {size_name} book generated "
+        f"{previous.get('generated_at')} without deals; adding {open_count:,} open and "
+        f"{closed_count:,} closed (seed {seed}).",
+        flush=True,
+    )
+    started = time.perf_counter()
+    done = [0]
+
+    def progress(step: str, n: int) -> None:
+        done[0] += n
+        print(
+            f"  [{time.perf_counter() - started:7.1f}s] {step:<13} {done[0]:>10,} / "
+            f"{open_count + closed_count:,}",
+            flush=True,
+        )
+
+    now = dt.datetime.now(dt.UTC)
+    # One transaction: a failure leaves the book as it was, and the step can run again.
+    with transaction.atomic():
+        added = demo_bids.generate(
+            team=team,
+            users=users,
+            seed=seed,
+            now=now,
+            open_count=open_count,
+            closed_count=closed_count,
+            progress=progress,
+        )
+    seconds = time.perf_counter() - started
+    checkpoint()
+    meta = dict(previous)
+    meta["database_bytes"] = _database_bytes()
+    meta["deals_step"] = {
+        "seconds": round(seconds, 1),
+        "migrate_seconds_before": migrate_seconds,
+        "added_at": now.isoformat(timespec="seconds"),
+        "seed": seed,
+        "added": added,
+        "generator_commit": _git_commit(),
+        "note": "added to a book generated before deals existed (demo_bids.generate alone, "
+        "after migrating); the rest of the book is as generated_at says",
+    }
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"Deals added in {seconds:,.1f} s: {added}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", required=True, choices=["demo", "S", "M"])
@@ -270,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
                 return add_commitments(args.size, previous, meta_file, args.seed, migrate_seconds)
             if not Evidence.objects.exists():
                 return add_trust(args.size, previous, meta_file, args.seed, migrate_seconds)
+            from rapport.deals.models import Deal
+
+            if DEAL_COUNTS[args.size][0] and not Deal.objects.filter(title="Deal 000001").exists():
+                return add_deals(args.size, previous, meta_file, args.seed, migrate_seconds)
             print(
                 f"{where} already holds the size {args.size} book generated "
                 f"{previous.get('generated_at')}; not generating a second one."
@@ -320,6 +394,11 @@ def main(argv: list[str] | None = None) -> int:
 
     demo.generate(size=size, team_name=TEAM, usernames=USERS, seed=args.seed, progress=progress)
     generated = time.perf_counter() - started
+    if DEAL_COUNTS[args.size][0]:
+        meta_file = settings.DATA_DIR / "bench-generate.json"
+        meta_file.write_text(json.dumps({"size": args.size, "seed": args.seed}) + "\n")
+        add_deals(args.size, {}, meta_file, args.seed, 0.0)
+        generated = time.perf_counter() - started
 
     checkpoint()
     meta = {

@@ -61,6 +61,9 @@ TARGETS = {
     "trust_org_card": 50.0,
     "refresh_person": 50.0,
     "refresh_org": 50.0,
+    "deal_board": 150.0,
+    "winloss": 150.0,
+    "api_winloss": 150.0,
 }
 # The full recompute of every relationship at size M, seconds.
 RECOMPUTE_TARGET_SECONDS = 60.0
@@ -98,6 +101,13 @@ ENDPOINTS = [
         "GET /organisations/<id>/trust/ (htmx)",
         "an organisation's trust card as its page loads it (HX-Request)",
     ),
+    ("deal_board", "GET /deals/pipelines/<id>/", "kanban board of each of the team's pipelines"),
+    (
+        "winloss",
+        "GET /deals/report/?from=&to=",
+        "win/loss report: last 12 months, a whole year back, one pipeline",
+    ),
+    ("api_winloss", "GET /api/v1/deals/report", "API win/loss report, the same periods"),
 ]
 # Plain calls, not requests: timed in a transaction that is rolled back (see OPERATIONS).
 OPERATIONS = [
@@ -127,6 +137,7 @@ REFRESH_ROWS = [
     ),
 ]
 TRUST_ENDPOINTS = {"trust_card", "trust_org_card"}
+DEAL_ENDPOINTS = {"deal_board", "winloss", "api_winloss"}
 # Endpoints that need the promises of the book (bench/generate.py adds them).
 COMMITMENT_ENDPOINTS = {
     "agenda",
@@ -584,6 +595,37 @@ def build_trust_targets(alice: Any, n: int, rng: random.Random) -> dict[str, lis
             Target(reverse("organisation_trust", args=[pk]), label, headers=hx)
             for pk, label in orgs
         ],
+    }
+
+
+def build_deal_targets(alice: Any, n: int, rng: random.Random) -> dict[str, list[Target]]:
+    """Each pipeline's board in turn; the report over the default twelve months, over the
+    calendar year before, and for one pipeline, as the page and as the API."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from rapport.deals.queries import pipelines
+
+    chosen = list(pipelines(alice))
+    today = timezone.localdate()
+    year = today.year - 1
+    periods = [
+        ("12 months", {}),
+        (f"{year}", {"from": f"{year}-01-01", "to": f"{year}-12-31"}),
+        *[(f"12 months, {p.name}", {"pipeline": str(p.pk)}) for p in chosen[:2]],
+    ]
+    boards = [Target(reverse("pipeline_board", args=[p.pk]), p.name, expect=p.name) for p in chosen]
+    pages, apis = [], []
+    for label, query in periods:
+        pages.append(Target(f"/deals/report/?{urlencode(query)}", label, expect="won"))
+        api_query = dict(query)
+        if "pipeline" in api_query:
+            api_query["pipeline_id"] = api_query.pop("pipeline")
+        apis.append(Target(f"/api/v1/deals/report?{urlencode(api_query)}", label, expect="overall"))
+    return {
+        "deal_board": [boards[i % len(boards)] for i in range(n)],
+        "winloss": [pages[i % len(pages)] for i in range(n)],
+        "api_winloss": [apis[i % len(apis)] for i in range(n)],
     }
 
 
@@ -1312,6 +1354,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if keys & TRUST_ENDPOINTS:
                 targets.update(build_trust_targets(alice, args.requests, rng))
+            if keys & DEAL_ENDPOINTS:
+                targets.update(build_deal_targets(alice, args.requests, rng))
             summary, breakdown = {}, {}
             # The trust operations first: the recompute stores the scores the cards show.
             if any(key == "recompute" for key, _, _ in operations):

@@ -172,6 +172,10 @@ def _register() -> None:
     api.add_router("/", transfer_router)
     api.add_router("/", network_router)
     api.add_router("/network", path_router)
+    # Before deals: "/deals/report" must not be taken for "/deals/{deal_id}".
+    from rapport.deals.bids_api import router as tenders_router
+
+    api.add_router("/", tenders_router)
     api.add_router("/", deals_router)
 
 

@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage users. Example: rapport user add alice --team Acme")
 app.add_typer(user_app, name="user")
+report_app = typer.Typer(help="Reports. Example: rapport report winloss --from 2026-01-01")
+app.add_typer(report_app, name="report")
 console = Console()
 err = Console(stderr=True)
 
@@ -1320,6 +1322,108 @@ def erase(
         _fail(escape(_validation_message(exc)))
         return
     console.print(f"Erased person {person_id} (audit entry {entry.pk}).")
+
+
+@report_app.command("winloss")
+def report_winloss(
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="First day, YYYY-MM-DD (default: a year before --to)"),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today)")] = None,
+    pipeline: Annotated[
+        str | None, typer.Option(help="Only this pipeline, by name (default: all of them)")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Whose team (default: the only user)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")] = False,
+) -> None:
+    """Deals won and lost over a period: win rate and amounts per currency, by reason,
+    competitor, pipeline and referral source.
+
+    Example: rapport report winloss --from 2026-01-01 --to 2026-06-30 --pipeline Sales
+    """
+    import json
+
+    _setup()
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from rapport.deals import queries, report_queries
+
+    actor = _user_named(user or _trust_user())
+    with translation.override(actor.member.language):
+        chosen = None
+        if pipeline is not None:
+            chosen = queries.pipeline_named(actor, pipeline)
+            if chosen is None:
+                names = ", ".join(p.name for p in queries.pipelines(actor))
+                _fail(f"no pipeline called {pipeline!r} (there are: {names})")
+        try:
+            first, last = report_queries.period(start, end)
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            _fail(f"--{field}: {messages[0]}")
+            return
+        result = report_queries.winloss_report(actor, start=first, end=last, pipeline=chosen)
+        if as_json:
+            sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False, indent=2) + "\n")
+            return
+        _print_winloss(result)
+
+
+def _print_winloss(result: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from rapport.deals.models import CloseReason
+    from rapport.deals.report import money_line
+
+    r = result.report
+    where = f" · {result.pipeline.name}" if result.pipeline else ""
+    rate = "—" if r.overall.win_rate is None else f"{r.overall.win_rate}%"
+    console.print(
+        f"[bold]Win/loss {result.start:%Y-%m-%d} – {result.end:%Y-%m-%d}{escape(where)}[/bold]: "
+        f"{r.overall.won} won, {r.overall.lost} lost, {rate} won; "
+        f"won {money_line(r.overall.won_amounts)}, lost {money_line(r.overall.lost_amounts)}"
+    )
+
+    def tallies(title: str, first: str, rows: list[tuple[str, Any]]) -> None:
+        table = Table(title=title)
+        for name in (first, "Won", "Lost", "Win rate", "Amount won"):
+            table.add_column(name, justify="left" if name == first else "right")
+        for label, t in rows:
+            table.add_row(
+                escape(label),
+                str(t.won),
+                str(t.lost),
+                "—" if t.win_rate is None else f"{t.win_rate}%",
+                money_line(t.won_amounts),
+            )
+        console.print(table, emoji=False)
+
+    labels = dict(CloseReason.choices)
+    tallies(
+        "By reason",
+        "Reason",
+        [(str(labels.get(k, k or "No reason")), t) for k, t in r.by_reason.items()],
+    )
+    tallies("By pipeline", "Pipeline", list(r.by_pipeline.items()))
+    tallies(
+        "By referral source",
+        "Source",
+        [
+            ("Came from a referral", r.with_referral),
+            ("No referral", r.without_referral),
+            *[(f"  {name}", t) for name, t in r.top_referrers],
+        ],
+    )
+    table = Table(title="By competitor")
+    for name in ("Competitor", "Met", "We won", "They won", "Their bid − ours (avg)"):
+        table.add_column(name, justify="left" if name == "Competitor" else "right")
+    for c in r.by_competitor:
+        gap = ", ".join(f"{v:+,.2f} {cur}" for cur, v in c.average_gap) or "—"
+        table.add_row(escape(c.name), str(c.met), str(c.won_against), str(c.lost_to), gap)
+    console.print(table, emoji=False)
 
 
 def main() -> None:

@@ -390,6 +390,9 @@ def generate(
         demo_network(team=team, users=users, profiles=profiles, now=now, seed=seed)
         demo_referral_deals(team=team, user=users[0], now=now)
         deals_demo.seed(team=team, users=users, now=now)
+        from rapport.deals import demo_bids
+
+        demo_bids.seed(team=team, user=users[0], now=now, seed=seed)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)

@@ -646,6 +646,10 @@ PAGES = [
         data={"choice": "walk_away", "reason": "Hijacked"},
         param="deal_id",
     ),
+    Page("deal_tender", "get", "deal"),
+    Page("deal_tender", "get", "deal", query="edit=1"),
+    Page("deal_tender", "post", "deal", data={"bidders": "5", "competitor_name": "Hijack Co"}),
+    Page("deal_tender", "post", "deal", data={"remove": "1"}),
 ]
 
 
@@ -819,6 +823,8 @@ API_PATHS = [
         {"choice": "walk_away", "reason": "Hijacked"},
         param="deal_id",
     ),
+    ApiPath("get_tender", "get", "deal"),
+    ApiPath("put_tender", "put", "deal", {"bidders": 5, "competitors": [{"name": "Hijack Co"}]}),
 ]
 
 

@@ -126,3 +126,55 @@ def trend_chart(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every label above is escaped
+
+
+def grouped_bar_chart(
+    groups: list[tuple[str, int, int]],
+    *,
+    series: tuple[str, str],
+    title: str,
+    width: int = 560,
+    height: int = 180,
+) -> SafeString:
+    """Two bars side by side per label, e.g. deals won and lost by reason: each group
+    is (label, first value, second value); the bars take the classes "a" and "b" and a
+    legend names the two series."""
+    top = max((max(a, b) for _, a, b in groups), default=0) or 1
+    pad_bottom, pad_top = 34, 22
+    slot = width / max(len(groups), 1)
+    bar_w = slot * 0.34
+    plot_h = height - pad_bottom - pad_top
+    parts = [
+        f'<svg class="chart grouped" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for n, (name, css) in enumerate(zip(series, ("a", "b"), strict=True)):
+        key_x = 4 + n * 110
+        parts.append(
+            f'<rect class="{css}" x="{key_x}" y="4" width="10" height="10" rx="2"></rect>'
+            f'<text x="{key_x + 14}" y="13">{escape(name)}</text>'
+        )
+    for i, (label, first, second) in enumerate(groups):
+        left = i * slot + (slot - 2 * bar_w) / 2
+        for j, (value, css) in enumerate(zip((first, second), ("a", "b"), strict=True)):
+            h = plot_h * value / top
+            x = left + j * bar_w
+            y = pad_top + plot_h - h
+            parts.append(
+                f'<rect class="{css}" x="{x:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" '
+                f'height="{h:.1f}" rx="2"><title>{escape(label)}, {escape(series[j])}: '
+                f"{value}</title></rect>"
+            )
+            if value:
+                parts.append(
+                    f'<text class="v" x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" '
+                    f'text-anchor="middle">{value}</text>'
+                )
+        short = label if len(label) <= 18 else label[:17] + "…"
+        parts.append(
+            f'<text x="{i * slot + slot / 2:.1f}" y="{height - 18}" text-anchor="middle">'
+            f"{escape(short)}<title>{escape(label)}</title></text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped

@@ -152,3 +152,49 @@ class DecisionForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
+
+
+class TenderForm(forms.Form):
+    """A deal's tender; the competitor rows come as lists (`competitor_name`,
+    `competitor_amount`) beside these fields."""
+
+    bidders = forms.IntegerField(
+        label=_("Number of bidders"), required=False, min_value=1, max_value=1000
+    )
+    our_bid = _money(_("Our bid"))
+    winning_price = _money(_("Winning price"), _("Once the deal is closed"))
+    winner = forms.CharField(
+        label=_("Won by"),
+        required=False,
+        max_length=200,
+        help_text=_("When we lost: one of the competitors named"),
+        widget=forms.TextInput(attrs={"list": "tender-competitors", "autocomplete": "off"}),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReportForm(forms.Form):
+    """The win/loss report's period and pipeline, from the query string."""
+
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    pipeline = forms.TypedChoiceField(
+        label=_("Pipeline"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, pipelines: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["pipeline"])
+        field.choices = [("", _("All pipelines")), *pipelines]
+        # Named as in the API's query string: ?from=2026-01-01&to=2026-06-30
+        self.fields = {
+            "from": self.fields["start"],
+            "to": self.fields["end"],
+            "pipeline": self.fields["pipeline"],
+        }

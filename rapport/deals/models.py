@@ -271,3 +271,88 @@ class StopLossDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.choice}"
+
+
+# -- bids and tenders --------------------------------------------------------------------
+
+
+class Competitor(models.Model):
+    """A firm the team meets in tenders, named once per team (any case)."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="competitor_unique_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tender(models.Model):
+    """A deal won or lost against other bidders: how many bid, what we bid, and once the
+    deal is closed, the winning price and (when we lost) who won. Its money is in the
+    deal's currency, copied here so a later change of the deal's currency cannot mix
+    them."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    deal = models.OneToOneField(Deal, on_delete=models.CASCADE, related_name="tender")
+    bidders = models.PositiveSmallIntegerField(_("number of bidders"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    our_bid = models.DecimalField(
+        _("our bid"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    winning_price = models.DecimalField(
+        _("winning price"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    winner = models.ForeignKey(
+        Competitor,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("won by"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(our_bid__isnull=True) | Q(our_bid__gte=0),
+                name="tender_bid_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(winning_price__isnull=True) | Q(winning_price__gte=0),
+                name="tender_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.bidders} bidders"
+
+
+class Bid(models.Model):
+    """A competitor in a tender, with its bid where we know it (in the tender's
+    currency)."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="bids")
+    competitor = models.ForeignKey(Competitor, on_delete=models.RESTRICT, related_name="bids")
+    amount = models.DecimalField(_("bid"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        ordering = ["tender", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tender", "competitor"], name="bid_once_per_tender"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="bid_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competitor_id}: {self.amount} {self.currency}"

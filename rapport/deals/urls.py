@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from rapport.deals import views
+from rapport.deals import bid_views, views
 
 urlpatterns = [
     path("", views.board_page, name="deal_board"),
@@ -16,4 +16,6 @@ urlpatterns = [
     path("<int:deal_id>/move/", views.deal_move, name="deal_move"),
     path("<int:deal_id>/investments/", views.deal_invest, name="deal_invest"),
     path("<int:deal_id>/stoploss/", views.deal_stoploss_decide, name="deal_stoploss_decide"),
+    path("<int:deal_id>/tender/", bid_views.tender_card, name="deal_tender"),
+    path("report/", bid_views.winloss_page, name="deal_winloss"),
 ]

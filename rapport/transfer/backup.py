@@ -118,6 +118,9 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("deals.stagechange", _via("deal")),
     ("deals.investment", _via("deal")),
     ("deals.stoplossdecision", _via("deal")),
+    ("deals.competitor", _team),
+    ("deals.tender", _team),
+    ("deals.bid", _via("tender")),
     ("interactions.interaction", _team),
     ("interactions.participation", _via("interaction")),
     ("interactions.signal", _via("interaction")),
@@ -156,6 +159,9 @@ ADDED_LATER = frozenset(
         "deals.stagechange",
         "deals.investment",
         "deals.stoplossdecision",
+        "deals.competitor",
+        "deals.tender",
+        "deals.bid",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a

@@ -1,0 +1,211 @@
+"""Reads for tenders and the win/loss report, used by the pages, the API and the CLI.
+
+The report counts only deals the reader may see whole: a deal with a colleague's
+private contact on it, or which came from a referral about one, is left out of every
+count and sum (counting it would tell of a contact the reader may not know of)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rapport.deals.models import Bid, CloseReason, Competitor, Deal, Pipeline, Stage, Tender
+from rapport.deals.queries import visible_deals
+from rapport.deals.winloss import ClosedDeal, Report, win_loss
+from rapport.network.queries import visible_referrals
+from rapport.people.models import Visibility
+
+DEFAULT_MONTHS = 12
+
+
+def competitors(actor: Any) -> QuerySet[Competitor]:
+    """The team's competitors, by name."""
+    return Competitor.objects.filter(team_id=actor.member.team_id).order_by("name", "id")
+
+
+def tender_of(deal: Deal) -> Tender | None:
+    """The deal's tender with its bids (competitor first named first), or None. The deal
+    must come from `deal_for`, which checked the reader may see it."""
+    return (
+        Tender.objects.filter(deal_id=deal.pk)
+        .select_related("winner")
+        .prefetch_related("bids__competitor")
+        .first()
+    )
+
+
+def countable_deals(actor: Any) -> QuerySet[Deal]:
+    """The team's deals the actor may see whole: none with a colleague's private contact
+    among its people, none from a referral the actor may not see."""
+    hidden_person = Deal.people.through.objects.filter(
+        deal_id=OuterRef("pk"), person__visibility=Visibility.PRIVATE
+    ).exclude(person__owner_id=actor.pk)
+    return (
+        visible_deals(actor)
+        .filter(~Exists(hidden_person))
+        .filter(Q(referral__isnull=True) | Q(referral_shown=True))
+    )
+
+
+def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The last twelve months up to today, both ends included."""
+    today = today or timezone.localdate()
+    try:
+        start = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        start = today.replace(year=today.year - 1, day=28)
+    return start + dt.timedelta(days=1), today
+
+
+def _day(value: Any, name: str) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValidationError({name: _("a date is required, such as 2026-12-01")}) from exc
+
+
+def period(start: Any = None, end: Any = None) -> tuple[dt.date, dt.date]:
+    """The report's period from what the reader gave (dates or ISO text, either may be
+    left out): by default the twelve months up to today, or a year back from the end
+    given. An end before the start is refused naming "to"."""
+    first = _day(start, "from")
+    last = _day(end, "to")
+    if last is None:
+        last = max(default_period()[1], first) if first is not None else default_period()[1]
+    if first is None:
+        first = default_period(last)[0]
+    if last < first:
+        raise ValidationError({"to": _("the end of the period is before its start")})
+    return first, last
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass
+class WinLoss:
+    start: dt.date
+    end: dt.date
+    pipeline: Pipeline | None
+    report: Report
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "pipeline": None
+            if self.pipeline is None
+            else {"id": self.pipeline.pk, "name": self.pipeline.name},
+            **self.report.as_json(),
+        }
+
+
+def closed_deals(
+    actor: Any, *, start: dt.date, end: dt.date, pipeline: Pipeline | None = None
+) -> list[ClosedDeal]:
+    """The deals won or lost from `start` to `end` (both days included, in the current
+    time zone) that the actor may count, as the report's plain rows."""
+    # Plain reads and set lookups rather than the per-row subqueries of countable_deals:
+    # the same deals, several times faster over a year of a large team's closes.
+    qs = Deal.objects.filter(
+        team_id=actor.member.team_id,
+        stage__outcome__in=[Stage.Outcome.WON, Stage.Outcome.LOST],
+        closed_at__gte=_start_of(start),
+        closed_at__lt=_start_of(end + dt.timedelta(days=1)),
+    )
+    if pipeline is not None:
+        qs = qs.filter(pipeline=pipeline)
+    hidden = set(
+        Deal.people.through.objects.filter(
+            deal__team_id=actor.member.team_id, person__visibility=Visibility.PRIVATE
+        )
+        .exclude(person__owner_id=actor.pk)
+        .values_list("deal_id", flat=True)
+    )
+    shown_referrals = set(visible_referrals(actor).values_list("pk", flat=True))
+    rows = [
+        row[:-1]
+        for row in qs.order_by().values_list(
+            "pk",
+            "stage__outcome",
+            "amount",
+            "currency",
+            "close_reason",
+            "pipeline__name",
+            "referral__referrer__display_name",
+            "tender__currency",
+            "tender__our_bid",
+            "tender__winner__name",
+            "referral_id",
+        )
+        if row[0] not in hidden and (row[-1] is None or row[-1] in shown_referrals)
+    ]
+    bids: dict[int, list[tuple[str, Decimal | None]]] = defaultdict(list)
+    tendered = [r[0] for r in rows if r[7] is not None]
+    for chunk in range(0, len(tendered), 5000):
+        for deal_id, name, amount in (
+            Bid.objects.filter(tender__deal_id__in=tendered[chunk : chunk + 5000])
+            .order_by("id")
+            .values_list("tender__deal_id", "competitor__name", "amount")
+        ):
+            bids[deal_id].append((name, amount))
+    return [
+        ClosedDeal(
+            won=outcome == Stage.Outcome.WON,
+            amount=amount,
+            currency=currency,
+            reason=reason or "",
+            pipeline=pipeline_name,
+            referrer=referrer,
+            tender_currency=tender_currency,
+            our_bid=our_bid,
+            bids=tuple(bids.get(pk, ())),
+            winner=winner,
+        )
+        for (
+            pk,
+            outcome,
+            amount,
+            currency,
+            reason,
+            pipeline_name,
+            referrer,
+            tender_currency,
+            our_bid,
+            winner,
+        ) in rows
+    ]
+
+
+def winloss_report(
+    actor: Any,
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    pipeline: Pipeline | None = None,
+) -> WinLoss:
+    """The win/loss report of the actor's team for a period (default: the last twelve
+    months) and optionally one pipeline."""
+    default_start, default_end = default_period()
+    start = start or default_start
+    end = end or default_end
+    deals = closed_deals(actor, start=start, end=end, pipeline=pipeline)
+    return WinLoss(
+        start=start,
+        end=end,
+        pipeline=pipeline,
+        report=win_loss(deals, reasons=[r for r in CloseReason.values]),
+    )
