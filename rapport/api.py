@@ -162,6 +162,7 @@ def _register() -> None:
     from rapport.transfer.api import router as transfer_router
     from rapport.transfer.duplicate_api import router as duplicates_router
     from rapport.trust.api import router as trust_router
+    from rapport.value.api import router as value_router
 
     # Before people: "/people/duplicates" must not be taken for "/people/{person_id}".
     api.add_router("/", duplicates_router)
@@ -177,6 +178,7 @@ def _register() -> None:
 
     api.add_router("/", tenders_router)
     api.add_router("/", deals_router)
+    api.add_router("/", value_router)
 
 
 _register()

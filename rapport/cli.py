@@ -19,7 +19,10 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage users. Example: rapport user add alice --team Acme")
 app.add_typer(user_app, name="user")
-report_app = typer.Typer(help="Reports. Example: rapport report winloss --from 2026-01-01")
+report_app = typer.Typer(
+    help="Reports: what we did for a client, deals won and lost. "
+    "Example: rapport report value Wang --from 2026-01-01 --to 2026-06-30"
+)
 app.add_typer(report_app, name="report")
 console = Console()
 err = Console(stderr=True)
@@ -1424,6 +1427,165 @@ def _print_winloss(result: Any) -> None:
         gap = ", ".join(f"{v:+,.2f} {cur}" for cur, v in c.average_gap) or "—"
         table.add_row(escape(c.name), str(c.met), str(c.won_against), str(c.lost_to), gap)
     console.print(table, emoji=False)
+
+
+@report_app.command("value")
+def report_value(
+    client: Annotated[
+        str,
+        typer.Argument(
+            help="A person or organisation: a name (汉字 or pinyin), email or phone; "
+            "or person:ID / organisation:ID"
+        ),
+    ],
+    period_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD")],
+    period_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD")],
+    pdf: Annotated[
+        str | None, typer.Option("--pdf", help="Also write the report as a PDF to this file")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+    user: Annotated[
+        str | None, typer.Option(help="Whose view of the book (default: the only user)")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="The client's language: en or zh-hans (default: the user's)")
+    ] = None,
+    link: Annotated[
+        bool,
+        typer.Option("--link", help="Also create the client's secret link (printed this once)"),
+    ] = False,
+) -> None:
+    """What we did for a client in a period ("what we did for you"), by kind, with totals
+    per currency and hours, in the client's language; optionally as a PDF and a link.
+
+    Example: rapport report value "Wang Xiaoming" --from 2026-01-01 --to 2026-06-30 --pdf wang.pdf
+    """
+    import datetime as dt
+    import json
+    import pathlib
+
+    _setup()
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+    from rich.markup import escape
+    from rich.table import Table
+
+    from rapport.core.pdf import render_pdf
+    from rapport.trust.queries import trust_subjects_named
+    from rapport.value import queries, services
+    from rapport.value.models import ValueReport
+
+    actor = _user_named(user or _trust_user())
+    days: list[dt.date] = []
+    for name, text in (("--from", period_from), ("--to", period_to)):
+        try:
+            days.append(dt.date.fromisoformat(text))
+        except ValueError:
+            _fail(f"{name}: a date is required, such as 2026-12-01")
+    if days[0] > days[1]:
+        _fail("--to: the period ends before it starts")
+    language = language or actor.member.language
+    if language not in dict(settings.LANGUAGES):
+        _fail(f"--language: {language} is not a language Rapport speaks (en, zh-hans)")
+    with translation.override(actor.member.language):
+        found = trust_subjects_named(actor, client, limit=MATCHES_SHOWN)
+    if not found:
+        _fail(f"no person or organisation {actor.get_username()} can see matches {client!r}")
+    if len(found) > 1:
+        _print_matches(client, found)
+        raise typer.Exit(code=1)
+    subject = found[0]
+    report = ValueReport(
+        team_id=actor.member.team_id,
+        team=actor.member.team,
+        created_by=actor,
+        person=subject.person,
+        organisation=subject.org,
+        period_from=days[0],
+        period_to=days[1],
+        language=language,
+    )
+    url = ""
+    if link:
+        try:
+            report, token = services.value_report_create(
+                actor=actor,
+                person=subject.person,
+                organisation=subject.org,
+                period_from=days[0],
+                period_to=days[1],
+                language=language,
+            )
+        except ValidationError as exc:
+            _fail(escape(_validation_message(exc)))
+        url = f"/p/value/{token}/"
+    with translation.override(language):
+        view = queries.report_view(report)
+        if pdf is not None:
+            pathlib.Path(pdf).write_bytes(
+                render_pdf("value/report_print.html", {"view": view, "report": report})
+            )
+    if as_json:
+        out = {
+            "client": view.client,
+            "from": str(view.period_from),
+            "to": str(view.period_to),
+            "language": language,
+            "kinds": [
+                {
+                    "kind": g.kind,
+                    "label": g.label,
+                    "items": [
+                        {
+                            "id": i.pk,
+                            "title": i.title,
+                            "delivered_on": str(i.delivered_on),
+                            "amount": str(i.amount) if i.amount is not None else None,
+                            "currency": i.currency or None,
+                            "hours": str(i.hours) if i.hours is not None else None,
+                            "told": i.told_at is not None,
+                        }
+                        for i in g.items
+                    ],
+                }
+                for g in view.groups
+            ],
+            "totals": [{"currency": c, "amount": str(a)} for c, a in view.totals.money_rows],
+            "hours": str(view.totals.hours),
+            "not_told": view.totals.not_told,
+            "link": url or None,
+            "pdf": str(pdf) if pdf is not None else None,
+        }
+        console.print_json(json.dumps(out, ensure_ascii=False))
+        return
+    console.print(
+        f"[bold]{escape(view.client)}[/bold]: {view.period_from} – {view.period_to}", emoji=False
+    )
+    table = Table()
+    for column in ("Kind", "Delivered", "What", "Amount", "Hours", "Told"):
+        table.add_column(column)
+    for group in view.groups:
+        for item in group.items:
+            table.add_row(
+                escape(group.label),
+                str(item.delivered_on),
+                escape(item.title),
+                f"{item.amount:,.2f} {item.currency}" if item.amount is not None else "",
+                f"{item.hours.normalize():f}" if item.hours is not None else "",
+                "yes" if item.told_at else "not yet",
+            )
+    console.print(table, emoji=False)
+    money = " · ".join(f"{a:,.2f} {c}" for c, a in view.totals.money_rows) or "-"
+    console.print(
+        f"{view.totals.count} items · {money} · {view.totals.hours.normalize():f} hours · "
+        f"{view.totals.not_told} not yet told",
+        highlight=False,
+    )
+    if pdf is not None:
+        console.print(f"PDF written to {escape(str(pdf))}", highlight=False)
+    if url:
+        console.print(f"Client's link (shown once; prefix it with your site's address): {url}")
 
 
 def main() -> None:

@@ -393,6 +393,9 @@ def generate(
         from rapport.deals import demo_bids
 
         demo_bids.seed(team=team, user=users[0], now=now, seed=seed)
+        from rapport.value import demo as value_demo
+
+        value_demo.seed(team=team, user=users[0], now=now)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)

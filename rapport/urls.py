@@ -243,4 +243,5 @@ urlpatterns = [
     path("people/<int:person_id>/erase/", transfer.person_erase, name="person_erase"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("rapport.value.urls")),
 ]

@@ -59,6 +59,8 @@ from rapport.transfer import jobs
 from rapport.transfer.models import ImportJob
 from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey
 from rapport.trust.services import claim_create, evidence_create, evidence_show
+from rapport.value.models import ValueItem, ValueReport
+from rapport.value.services import value_item_create, value_report_create
 from tests.conftest import api_for, client_for
 
 # The world: what each scenario's intruder tries to reach
@@ -150,6 +152,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     alices |= _crossed_deal(alice, book["huawei"])
     bobs |= _crossed_deal(bob, book["huawei"])
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
+    alices |= _value(alice, book["wang"], "Alice's value for Wang")
+    bobs |= _value(bob, book["bobs_secret"], "Bob's secret value")
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
         participants=[book["bobs_secret"], book["wang"]],
@@ -207,6 +211,24 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
         "org_of": {alice: book["huawei"], bob: book["huawei"], charlie: book["charlies_org"]},
         "spare_of": spares,
     }
+
+
+def _value(owner: Any, client: Person, title: str) -> dict[str, int]:
+    """What the owner did for the client, and a report link to tell them."""
+    today = timezone.localdate()
+    item = value_item_create(
+        actor=owner,
+        person=client,
+        kind="saving",
+        title=title,
+        delivered_on=today,
+        amount="1200.00",
+        currency="USD",
+    )
+    report, _token = value_report_create(
+        actor=owner, person=client, period_from=today, period_to=today
+    )
+    return {"value_item": item.pk, "value_report": report.pk}
 
 
 def _import_job(owner: Any) -> int:
@@ -319,6 +341,7 @@ TRUST_KINDS = {"showing", "claim"}
 NETWORK_KINDS = {"tie", "referral"}
 # Deals and pipelines are the team's: only another team is kept from them.
 DEAL_KINDS = {"deal", "pipeline", "crossed_deal"}
+VALUE_KINDS = {"value_item", "value_report"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -337,11 +360,13 @@ SCENARIOS = {
     | TRUST_KINDS
     | NETWORK_KINDS
     | DEAL_KINDS
+    | VALUE_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
     | TRUST_KINDS
-    | NETWORK_KINDS,
+    | NETWORK_KINDS
+    | VALUE_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -416,6 +441,8 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Deal,
             Deal.people.through,
             StageChange,
+            ValueItem,
+            ValueReport,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -468,6 +495,22 @@ INTERACTION_FORM = {
     "notes": "",
     "topics_text": "",
     "duration_minutes": "",
+}
+
+
+VALUE_FORM = {
+    "kind": "advice",
+    "title": "Hijacked advice",
+    "delivered_on": "2026-01-05",
+    "amount": "",
+    "currency": "",
+    "hours": "2",
+}
+VALUE_REPORT_FORM = {
+    "period_from": "2026-01-01",
+    "period_to": "2026-01-31",
+    "language": "en",
+    "days": "30",
 }
 
 
@@ -650,6 +693,18 @@ PAGES = [
     Page("deal_tender", "get", "deal", query="edit=1"),
     Page("deal_tender", "post", "deal", data={"bidders": "5", "competitor_name": "Hijack Co"}),
     Page("deal_tender", "post", "deal", data={"remove": "1"}),
+    Page("person_value", "get", "person"),
+    Page("person_value_add", "post", "person", data=VALUE_FORM),
+    Page("person_value_report_create", "post", "person", data=VALUE_REPORT_FORM),
+    Page("organisation_value", "get", "organisation"),
+    Page("organisation_value_add", "post", "organisation", data=VALUE_FORM),
+    Page("organisation_value_report_create", "post", "organisation", data=VALUE_REPORT_FORM),
+    Page("value_item_edit", "get", "value_item", param="item_id"),
+    Page("value_item_edit", "post", "value_item", data=VALUE_FORM, param="item_id"),
+    Page("value_item_delete", "post", "value_item", param="item_id"),
+    Page("value_report_revoke", "post", "value_report", param="report_id"),
+    Page("value_report_send", "post", "value_report", param="report_id"),
+    Page("value_report_pdf", "get", "value_report", param="report_id"),
 ]
 
 
@@ -825,6 +880,12 @@ API_PATHS = [
     ),
     ApiPath("get_tender", "get", "deal"),
     ApiPath("put_tender", "put", "deal", {"bidders": 5, "competitors": [{"name": "Hijack Co"}]}),
+    ApiPath("get_value_item", "get", "value_item", param="item_id"),
+    ApiPath("patch_value_item", "patch", "value_item", {"title": "Hijacked"}, param="item_id"),
+    ApiPath("delete_value_item", "delete", "value_item", param="item_id"),
+    ApiPath("revoke_value_report", "post", "value_report", param="report_id"),
+    ApiPath("send_value_report", "post", "value_report", param="report_id"),
+    ApiPath("value_report_pdf", "get", "value_report", param="report_id"),
 ]
 
 

@@ -37,6 +37,7 @@ from rapport.trust.models import (
     TrustScore,
     TrustSnapshot,
 )
+from rapport.value.models import ValueItem
 
 NOW = dt.datetime(2026, 6, 15, 12, 0, tzinfo=dt.UTC)
 PAST = NOW - dt.timedelta(days=200, hours=5)
@@ -121,6 +122,7 @@ def build_book(rng: random.Random, alice: Any, bob: Any, *, size: int = 20) -> B
     _promises(rng, book, actors, size)
     _evidence_and_claims(rng, book, alice, bob)
     _surveys(rng, book, alice, bob)
+    _value_items(rng, book, alice, bob)
     _every_kind(book, alice)
     return book
 
@@ -363,6 +365,27 @@ def _surveys(rng: random.Random, book: Book, alice: Any, bob: Any) -> None:
                 component=question.component,
                 answer=rng.randint(1, 5),
             )
+
+
+def _value_items(rng: random.Random, book: Book, alice: Any, bob: Any) -> None:
+    """What we did for clients (to a person or an organisation), some told them (at
+    times before and after NOW), some not yet."""
+    for n in range(10):
+        user = rng.choice([alice, bob])
+        person = rng.choice(visible_to(user, book.people)) if rng.random() < 0.75 else None
+        delivered = when(rng, latest_days=1)
+        ValueItem.objects.create(
+            team_id=alice.member.team_id,
+            person=person,
+            organisation=rng.choice(book.organisations) if person is None else None,
+            kind=rng.choice(["work", "saving", "training", "introduction", "advice"]),
+            title=f"Value {n}",
+            delivered_on=delivered.date(),
+            told_at=delivered + dt.timedelta(days=rng.randint(0, 60))
+            if rng.random() < 0.7
+            else None,
+            recorded_by=user,
+        )
 
 
 def build_charlies_book(charlie: Any) -> None:

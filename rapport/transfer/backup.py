@@ -140,6 +140,8 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("portal.sharelink", _team),
     ("portal.sharelinkview", _via("link")),
     ("transfer.importedcontact", _team),
+    ("value.valueitem", _team),
+    ("value.valuereport", _team),
     ("accounts.auditentry", _team),
 )
 LABELS = tuple(label for label, _ in TABLES)
@@ -162,6 +164,8 @@ ADDED_LATER = frozenset(
         "deals.competitor",
         "deals.tender",
         "deals.bid",
+        "value.valueitem",
+        "value.valuereport",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a

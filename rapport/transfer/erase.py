@@ -111,6 +111,9 @@ HANDLED: dict[str, str] = {
     # A deal is the team's record of business with an organisation: it stays, without her.
     "deals.Deal.people": "through",
     "deals.Deal_people.person": "delete",
+    # What we did for them, and the reports that told them: about the person, deleted.
+    "value.ValueItem.person": "client",
+    "value.ValueReport.person": "client",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -224,6 +227,8 @@ KIND_NAMES = {
     "network.Tie": "ties",
     "network.Referral": "referrals",
     "deals.Deal_people": "deal_places",
+    "value.ValueItem": "value_items",
+    "value.ValueReport": "value_reports",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -254,6 +259,8 @@ KIND_LABELS = {
     "ties": gettext_lazy("Ties to other people"),
     "referrals": gettext_lazy("Referrals they made or were the subject of"),
     "deal_places": gettext_lazy("Their places on deals (the deals stay)"),
+    "value_items": gettext_lazy("Value delivered to them (the ledger)"),
+    "value_reports": gettext_lazy("Reports of what we did for them"),
 }
 
 

@@ -293,6 +293,10 @@ def _read_events(
         f"person_id IN ({marks}) {shared}", ids, now, scales, "person_id"
     ).items():
         out[person_id].extend(events)
+    for person_id, events in _value_events(
+        f"person_id IN ({marks})", ids, now, scales, "person_id"
+    ).items():
+        out[person_id].extend(events)
     for answer_id, person_id, component, answer, question, answered_at in _rows(
         f"""SELECT a.id, v.person_id, a.component, a.answer, a.question, v.answered_at
             FROM trust_surveyanswer a JOIN trust_survey v ON v.id = a.survey_id
@@ -800,6 +804,33 @@ def _claim_events(
     return events
 
 
+def _value_events(
+    where: str, params: Sequence[Any], now: dt.datetime, scales: Mapping[int, float], by: str
+) -> dict[int, list[Event]]:
+    """Value delivered and told to the client (items of the value ledger marked told),
+    per subject. An item is seen by whoever sees its client, so all of them count."""
+    events: dict[int, list[Event]] = defaultdict(list)
+    url = links("person_value" if by == "person_id" else "organisation_value")
+    for item_id, subject, title, told_at in _rows(
+        f"""SELECT id, {by}, title, told_at FROM value_valueitem
+            WHERE told_at IS NOT NULL AND {where}""",
+        params,
+    ):
+        told = _as_datetime(told_at)
+        if told <= now:
+            events[subject].append(
+                Event(
+                    "value_reported",
+                    told,
+                    scale=scales[subject],
+                    label=title,
+                    url=url(subject),
+                    key=("value", item_id),
+                )
+            )
+    return events
+
+
 def organisation_members(organisation: Organisation) -> list[tuple[Person, float]]:
     """The shared people in an organisation's current roles, with their weight."""
     weights: dict[int, float] = {}
@@ -873,6 +904,9 @@ def organisation_events(
         _promise_events(direct, [organisation.pk], now, itself, by),
         _shown_events(shown, [organisation.pk], now, itself),
         _claim_events(direct, [organisation.pk], now, itself, by),
+        _value_events(
+            "organisation_id = %s AND person_id IS NULL", [organisation.pk], now, itself, by
+        ),
     ):
         events.extend(part.get(organisation.pk, []))
     return events
@@ -1182,6 +1216,17 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
         [*dpf, team_id, q.now_db],
     ):
         _add(out.person(person_id), "fact_known", decayed, count)
+
+    # Value told to them (the value ledger): to a person, or to an organisation directly.
+    decay_w, dpw = q.decay("x.told_at")
+    for column, target in (("person_id", out.person), ("organisation_id", _org(out))):
+        for subject_id, decayed, count in q.rows(
+            f"""SELECT x.{column}, SUM({decay_w}), COUNT(*) FROM value_valueitem x
+                WHERE x.team_id = %s AND x.{column} IS NOT NULL AND x.told_at <= %s
+                GROUP BY x.{column}""",
+            [*dpw, team_id, q.now_db],
+        ):
+            _add(target(subject_id), "value_reported", decayed, count)
 
     # The client's own answers.
     decay_v, dpv = q.decay("v.answered_at")

@@ -32,6 +32,7 @@ KINDS = {
     "claim_accurate": gettext_lazy("Claim held up"),
     "claim_exaggerated": gettext_lazy("Claim found exaggerated"),
     "claim_false": gettext_lazy("Claim found false"),
+    "value_reported": gettext_lazy("Told them of value we delivered"),
     "promise_kept": gettext_lazy("Promise kept on time"),
     "promise_late": gettext_lazy("Promise kept late"),
     "promise_broken": gettext_lazy("Promise broken"),

@@ -61,6 +61,10 @@ RULES: dict[str, Rule] = {
     "claim_accurate": Rule(C, 10.0, 1.0),
     "claim_exaggerated": Rule(C, 0.0, 2.5),
     "claim_false": Rule(C, 0.0, 4.0),
+    # Value delivered and told to the client (an item of the value ledger marked told):
+    # effort that is shown is believed, and it is a fact they can check, so it adds to
+    # credibility; a little, since it is our own account of our work, not a third party's.
+    "value_reported": Rule(C, 10.0, 0.5),
     # --- Reliability: small promises kept on time, again and again.
     "promise_kept": Rule(R, 10.0, 1.0),
     # Late is better than never but it is not reliability: it pulls towards the middle.

@@ -52,6 +52,7 @@ from rapport.trust.models import (
     TrustSnapshot,
 )
 from rapport.trust.services import evidence_create
+from rapport.value.services import value_item_create, value_report_create, value_report_send
 from tests.conftest import PASSWORD, make_user
 
 SMALL = demo.BookSize(
@@ -139,6 +140,23 @@ def _built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[int]:
             money_limit="2000",
             hours_limit="20",
         )
+        value_item_create(
+            actor=alice,
+            person=wang,
+            kind="saving",
+            title="运费节省",
+            amount="8000",
+            currency="CNY",
+            delivered_on=timezone.localdate(),
+            deal=deal.pk,
+        )
+        report, _ = value_report_create(
+            actor=alice,
+            person=wang,
+            period_from=timezone.localdate(),
+            period_to=timezone.localdate(),
+        )
+        value_report_send(actor=alice, report=report)
         yield team.pk
         transaction.set_rollback(True)
 
