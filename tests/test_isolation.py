@@ -28,6 +28,8 @@ from django.utils import timezone
 from rapport import urls as site_urls
 from rapport.accounts.models import ApiToken, AuditEntry
 from rapport.accounts.services import token_create
+from rapport.agreements.models import Agreement, Clause, Obligation
+from rapport.agreements.services import agreement_create, agreement_sign
 from rapport.api import api as rapport_api
 from rapport.commitments.models import (
     Commitment,
@@ -146,6 +148,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     alices |= _network(alice, book["wang"], book["anna"])
     alices |= _deals(alice, book["wang"], book["huawei"])
     bobs |= _deals(bob, book["bobs_secret"], book["huawei"])
+    alices |= _agreements(alice, book["wang"], book["huawei"], alices["deal"])
+    bobs |= _agreements(bob, book["bobs_secret"], book["huawei"], bobs["deal"])
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
@@ -269,6 +273,53 @@ def _deals(owner: Any, client: Person, organisation: Any) -> dict[str, int]:
     return {"deal": deal.pk, "pipeline": pipeline.pk}
 
 
+def _agreements(owner: Any, client: Person, organisation: Any, deal: int) -> dict[str, Any]:
+    """A draft agreement of the owner's with the client (ready to sign: an obligation on
+    each side) and a signed one."""
+    due = timezone.localdate() + dt.timedelta(days=30)
+
+    def one(title: str) -> Agreement:
+        return agreement_create(
+            actor=owner,
+            title=title,
+            effective_on=timezone.localdate(),
+            deal=deal,
+            client_organisation=organisation,
+            client_person=client,
+            our_signatory=owner,
+            clauses=[
+                {
+                    "heading": f"{title}: clause",
+                    "obligations": [
+                        {
+                            "side": "ours",
+                            "owner": owner.pk,
+                            "what": f"{title}: ours",
+                            "due_on": due,
+                        },
+                        {
+                            "side": "client",
+                            "owner": client.pk,
+                            "what": f"{title}: theirs",
+                            "due_on": due,
+                        },
+                    ],
+                }
+            ],
+        )
+
+    name = f"{owner.username.capitalize()}'s {'secret ' if owner.username == 'bob' else ''}"
+    draft = one(name + "agreement")
+    signed = agreement_sign(actor=owner, agreement=one(name + "signed agreement"))
+    clause = draft.clauses.get()
+    return {
+        "agreement": draft.pk,
+        "signed_agreement": signed.pk,
+        "clause": clause.pk,
+        "obligation": clause.obligations.first().pk,
+    }
+
+
 def _another_stage(deal_id: int) -> int:
     """An open stage of the deal's pipeline other than the one it is in."""
     deal = Deal.objects.get(pk=deal_id)
@@ -300,6 +351,8 @@ TRUST_KINDS = {"showing", "claim"}
 NETWORK_KINDS = {"tie", "referral"}
 # Deals and pipelines are the team's: only another team is kept from them.
 DEAL_KINDS = {"deal", "pipeline"}
+# An agreement with a private contact is its owner's alone.
+AGREEMENT_KINDS = {"agreement", "signed_agreement", "clause", "obligation"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -318,11 +371,13 @@ SCENARIOS = {
     | TRUST_KINDS
     | NETWORK_KINDS
     | DEAL_KINDS
+    | AGREEMENT_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
     | TRUST_KINDS
-    | NETWORK_KINDS,
+    | NETWORK_KINDS
+    | AGREEMENT_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -358,6 +413,7 @@ BOBS_SECRETS = [
     "Bob's secret meeting",
     "Bob's secret decision",
     "Bob's spare contact",
+    "Bob's secret agreement",
 ]
 
 
@@ -397,6 +453,9 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Deal,
             Deal.people.through,
             StageChange,
+            Agreement,
+            Clause,
+            Obligation,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -617,6 +676,27 @@ PAGES = [
         "deal_next_step", "post", "deal", data={"next_step": "Hijack", "next_step_on": "2099-01-01"}
     ),
     Page("deal_move", "post", "deal", another_stage=True),
+    Page("agreement_create", "get", "deal", by_query="deal"),
+    Page("agreement_detail", "get", "agreement"),
+    Page("agreement_detail", "get", "signed_agreement", param="agreement_id"),
+    Page("agreement_edit", "get", "agreement"),
+    Page(
+        "agreement_edit",
+        "post",
+        "agreement",
+        data={"title": "Hijacked agreement", "language": "en", "effective_on": "2026-01-01"},
+    ),
+    Page("agreement_pdf", "get", "signed_agreement", param="agreement_id"),
+    Page("agreement_sign", "post", "agreement"),
+    Page("agreement_amend", "post", "signed_agreement", param="agreement_id"),
+    Page("agreement_delete", "post", "agreement"),
+    Page("clause_add", "post", "agreement", data={"heading": "Hijacked clause"}),
+    Page("clause_edit", "post", "clause", data={"heading": "Hijacked clause"}),
+    Page("clause_move", "post", "clause", data={"direction": "down"}),
+    Page("clause_delete", "post", "clause"),
+    Page("obligation_add", "post", "clause", data={"side": "ours", "what": "Hijacked"}),
+    Page("obligation_edit", "post", "obligation", data={"side": "ours", "what": "Hijacked"}),
+    Page("obligation_delete", "post", "obligation"),
 ]
 
 
@@ -781,6 +861,11 @@ API_PATHS = [
     ApiPath("get_deal", "get", "deal"),
     ApiPath("patch_deal", "patch", "deal", {"title": "Hijacked deal"}),
     ApiPath("move_deal", "post", "deal", {}, another_stage=True),
+    ApiPath("get_agreement", "get", "agreement"),
+    ApiPath("get_agreement", "get", "signed_agreement", param="agreement_id"),
+    ApiPath("patch_agreement", "patch", "agreement", {"title": "Hijacked agreement"}),
+    ApiPath("sign_agreement", "post", "agreement", {}),
+    ApiPath("agreement_pdf", "get", "signed_agreement", param="agreement_id"),
 ]
 
 
@@ -939,6 +1024,8 @@ LISTS = [
     ("/api/v1/share-links?limit=500", "王小明", "Bob's Private Contact"),
     ("/people/duplicates/", "Xiaoming Wang (old card)", "Bob's spare contact"),
     ("/deals/", "华为技术", None),
+    ("/agreements/", "Alice's agreement", "Bob's secret agreement"),
+    ("/api/v1/agreements?limit=500", "Alice's agreement", "Bob's secret agreement"),
     ("/api/v1/deals?limit=500", "王小明", "Bob's Private Contact"),
     ("/api/v1/people/duplicates?limit=100", "Xiaoming Wang (old card)", "Bob's spare contact"),
 ]

@@ -135,6 +135,9 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("portal.sharelink", _team),
     ("portal.sharelinkview", _via("link")),
     ("transfer.importedcontact", _team),
+    ("agreements.agreement", _team),
+    ("agreements.clause", _via("agreement")),
+    ("agreements.obligation", _via("clause__agreement")),
     ("accounts.auditentry", _team),
 )
 LABELS = tuple(label for label, _ in TABLES)
@@ -152,6 +155,9 @@ ADDED_LATER = frozenset(
         "deals.deal",
         "deals.deal_people",
         "deals.stagechange",
+        "agreements.agreement",
+        "agreements.clause",
+        "agreements.obligation",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a

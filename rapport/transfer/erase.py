@@ -110,6 +110,9 @@ HANDLED: dict[str, str] = {
     # A deal is the team's record of business with an organisation: it stays, without her.
     "deals.Deal.people": "through",
     "deals.Deal_people.person": "delete",
+    # An agreement is the team's record of what was signed: it stays, without her.
+    "agreements.Agreement.client_person": "unlink",
+    "agreements.Obligation.owner_person": "unlink",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -134,7 +137,10 @@ _NOT_SCRUBBED = {
 }
 _SECRET_NAMES = {"token", "digest", "prefix", "key", "token_hash", "secret"}
 # Records that hold no team of their own but reach one through another field.
-_TEAM_PATHS = {"admin.LogEntry": "user__member__team"}
+_TEAM_PATHS = {
+    "admin.LogEntry": "user__member__team",
+    "agreements.Obligation": "clause__agreement__team",
+}
 # Shortest name (Han characters count one each) and shortest address or number that is
 # searched for at all.
 _MIN_TERM = 2
@@ -222,6 +228,8 @@ KIND_NAMES = {
     "network.Tie": "ties",
     "network.Referral": "referrals",
     "deals.Deal_people": "deal_places",
+    "agreements.Agreement": "agreements",
+    "agreements.Obligation": "obligations",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -252,6 +260,10 @@ KIND_LABELS = {
     "ties": gettext_lazy("Ties to other people"),
     "referrals": gettext_lazy("Referrals they made or were the subject of"),
     "deal_places": gettext_lazy("Their places on deals (the deals stay)"),
+    "agreements_kept": gettext_lazy("Agreements they signed for the client (kept without them)"),
+    "obligations_kept": gettext_lazy(
+        "Obligations they owned in agreements (kept without an owner)"
+    ),
 }
 
 
