@@ -421,3 +421,18 @@ def test_another_team_or_a_colleague_cannot_reach_a_private_agreement_or_its_pdf
     for name in ("agreement_detail", "agreement_pdf", "agreement_edit"):
         assert web.get(reverse(name, args=[secret.pk])).status_code == 404
     assert "Bob's secret agreement" not in web.get(reverse("agreement_list")).content.decode()
+
+
+def test_the_demo_signs_an_agreement_whose_obligations_are_promises_on_both_sides(
+    alice, bob, book, deal
+):
+    from rapport.agreements.demo import seed
+
+    assert seed(team=alice.member.team, users=[alice, bob], now=timezone.now()) == 1
+
+    agreement = Agreement.objects.get()
+    assert agreement.status == "signed" and agreement.deal == deal
+    promises = Commitment.objects.filter(obligation__clause__agreement=agreement)
+    assert set(promises.values_list("side", flat=True)) == {"ours", "client"}
+    assert promises.count() == Obligation.objects.count() == 4
+    assert promises.filter(status="kept").count() == 2
