@@ -153,6 +153,7 @@ def on_unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 def _register() -> None:
+    from rapport.agreements.api import router as agreements_router
     from rapport.commitments.api import router as commitments_router
     from rapport.deals.api import router as deals_router
     from rapport.interactions.api import router as interactions_router
@@ -179,6 +180,7 @@ def _register() -> None:
     api.add_router("/", tenders_router)
     api.add_router("/", deals_router)
     api.add_router("/", value_router)
+    api.add_router("/", agreements_router)
 
 
 _register()

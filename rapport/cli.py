@@ -782,6 +782,106 @@ def _print_deals(boards: list[Any]) -> None:
         console.print(table, emoji=False)
 
 
+@app.command("agreements")
+def agreements_command(
+    user: Annotated[str | None, typer.Option(help="Whose team (default: the only user)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Agreements you may see, newest first, with their parties and status.
+
+    Example: rapport agreements --user alice --json
+    """
+    _setup()
+    from rapport.agreements import api as agreements_api
+    from rapport.agreements import queries
+
+    actor = _user_named(user or _trust_user())
+    found = list(queries.agreement_list(actor))
+    if as_json:
+        _print_json(
+            [
+                agreements_api.agreement_out(queries.agreement_for(actor, a.pk)).model_dump(
+                    mode="json"
+                )
+                for a in found
+            ]
+        )
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{len(found)} agreements")
+    for name in ("ID", "Title", "Party B", "Effective", "Status"):
+        table.add_column(name)
+    for a in found:
+        party = " · ".join(
+            n
+            for n in (
+                getattr(a.client_organisation, "name", ""),
+                getattr(a.client_person, "display_name", ""),
+            )
+            if n
+        )
+        table.add_row(
+            str(a.pk), escape(a.title), escape(party), f"{a.effective_on:%Y-%m-%d}", a.status
+        )
+    console.print(table, emoji=False)
+
+
+@app.command("agreement")
+def agreement_command(
+    agreement_id: Annotated[int, typer.Argument(help="The agreement's id")],
+    pdf: Annotated[
+        str | None, typer.Option("--pdf", help="Write the agreement as a PDF to this file")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Whose team (default: the only user)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text")] = False,
+) -> None:
+    """One agreement: parties, clauses and obligations with the status of their promises.
+
+    Example: rapport agreement 3 --pdf agreement.pdf
+    """
+    _setup()
+    from django.http import Http404
+
+    from rapport.agreements import api as agreements_api
+    from rapport.agreements import queries
+    from rapport.agreements.views import agreement_pdf_bytes
+
+    actor = _user_named(user or _trust_user())
+    try:
+        agreement = queries.agreement_for(actor, agreement_id)
+    except Http404:
+        _fail(f"no agreement {agreement_id} that {actor.get_username()} may see")
+        return
+    if pdf is not None:
+        import pathlib
+
+        pathlib.Path(pdf).write_bytes(agreement_pdf_bytes(agreement))
+        console.print(f"Wrote {pdf}", highlight=False)
+        return
+    body = agreements_api.agreement_out(agreement).model_dump(mode="json")
+    if as_json:
+        _print_json(body)
+        return
+    from rich.markup import escape
+
+    console.print(f"[bold]{escape(agreement.title)}[/bold] ({agreement.status})", emoji=False)
+    party = body["client_organisation"] or body["client_person"] or {"name": "?"}
+    console.print(f"Effective {agreement.effective_on:%Y-%m-%d} · Party B: {escape(party['name'])}")
+    for n, clause in enumerate(body["clauses"], start=1):
+        console.print(f"{n}. {escape(clause['heading'])}", emoji=False)
+        for o in clause["obligations"]:
+            owner = o["owner"]["name"] if o["owner"] else "—"
+            status = o["commitment_status"] or "not signed"
+            console.print(
+                f"   [{o['side']}] {escape(o['what'])} · {escape(owner)} · "
+                f"{o['due_on'] or '—'} · {status}",
+                emoji=False,
+                highlight=False,
+            )
+
+
 @app.command("import")
 def import_(
     file: Annotated[

@@ -396,6 +396,9 @@ def generate(
         from rapport.value import demo as value_demo
 
         value_demo.seed(team=team, user=users[0], now=now)
+        from rapport.agreements.demo import seed as seed_agreement
+
+        seed_agreement(team=team, users=users, now=now)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)

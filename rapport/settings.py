@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rapport.network",
     "rapport.deals",
     "rapport.value",
+    "rapport.agreements",
 ]
 
 MIDDLEWARE = [

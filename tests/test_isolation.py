@@ -28,6 +28,8 @@ from django.utils import timezone
 from rapport import urls as site_urls
 from rapport.accounts.models import ApiToken, AuditEntry
 from rapport.accounts.services import token_create
+from rapport.agreements.models import Agreement, Clause, Obligation
+from rapport.agreements.services import agreement_create, agreement_sign
 from rapport.api import api as rapport_api
 from rapport.commitments.models import (
     Commitment,
@@ -151,6 +153,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     bobs |= _deals(bob, book["bobs_secret"], book["huawei"])
     alices |= _crossed_deal(alice, book["huawei"])
     bobs |= _crossed_deal(bob, book["huawei"])
+    alices |= _agreements(alice, book["wang"], book["huawei"], alices["deal"])
+    bobs |= _agreements(bob, book["bobs_secret"], book["huawei"], bobs["deal"])
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
     alices |= _value(alice, book["wang"], "Alice's value for Wang")
     bobs |= _value(bob, book["bobs_secret"], "Bob's secret value")
@@ -310,6 +314,53 @@ def _crossed_deal(owner: Any, organisation: Any) -> dict[str, int]:
     return {"crossed_deal": deal.pk}
 
 
+def _agreements(owner: Any, client: Person, organisation: Any, deal: int) -> dict[str, Any]:
+    """A draft agreement of the owner's with the client (ready to sign: an obligation on
+    each side) and a signed one."""
+    due = timezone.localdate() + dt.timedelta(days=30)
+
+    def one(title: str) -> Agreement:
+        return agreement_create(
+            actor=owner,
+            title=title,
+            effective_on=timezone.localdate(),
+            deal=deal,
+            client_organisation=organisation,
+            client_person=client,
+            our_signatory=owner,
+            clauses=[
+                {
+                    "heading": f"{title}: clause",
+                    "obligations": [
+                        {
+                            "side": "ours",
+                            "owner": owner.pk,
+                            "what": f"{title}: ours",
+                            "due_on": due,
+                        },
+                        {
+                            "side": "client",
+                            "owner": client.pk,
+                            "what": f"{title}: theirs",
+                            "due_on": due,
+                        },
+                    ],
+                }
+            ],
+        )
+
+    name = f"{owner.username.capitalize()}'s {'secret ' if owner.username == 'bob' else ''}"
+    draft = one(name + "agreement")
+    signed = agreement_sign(actor=owner, agreement=one(name + "signed agreement"))
+    clause = draft.clauses.get()
+    return {
+        "agreement": draft.pk,
+        "signed_agreement": signed.pk,
+        "clause": clause.pk,
+        "obligation": clause.obligations.first().pk,
+    }
+
+
 def _another_stage(deal_id: int) -> int:
     """An open stage of the deal's pipeline other than the one it is in."""
     deal = Deal.objects.get(pk=deal_id)
@@ -342,6 +393,8 @@ NETWORK_KINDS = {"tie", "referral"}
 # Deals and pipelines are the team's: only another team is kept from them.
 DEAL_KINDS = {"deal", "pipeline", "crossed_deal"}
 VALUE_KINDS = {"value_item", "value_report"}
+# An agreement with a private contact is its owner's alone.
+AGREEMENT_KINDS = {"agreement", "signed_agreement", "clause", "obligation"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -361,12 +414,14 @@ SCENARIOS = {
     | NETWORK_KINDS
     | DEAL_KINDS
     | VALUE_KINDS
+    | AGREEMENT_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
     | TRUST_KINDS
     | NETWORK_KINDS
-    | VALUE_KINDS,
+    | VALUE_KINDS
+    | AGREEMENT_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -402,6 +457,7 @@ BOBS_SECRETS = [
     "Bob's secret meeting",
     "Bob's secret decision",
     "Bob's spare contact",
+    "Bob's secret agreement",
 ]
 
 
@@ -443,6 +499,9 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             StageChange,
             ValueItem,
             ValueReport,
+            Agreement,
+            Clause,
+            Obligation,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -705,6 +764,27 @@ PAGES = [
     Page("value_report_revoke", "post", "value_report", param="report_id"),
     Page("value_report_send", "post", "value_report", param="report_id"),
     Page("value_report_pdf", "get", "value_report", param="report_id"),
+    Page("agreement_create", "get", "deal", by_query="deal"),
+    Page("agreement_detail", "get", "agreement"),
+    Page("agreement_detail", "get", "signed_agreement", param="agreement_id"),
+    Page("agreement_edit", "get", "agreement"),
+    Page(
+        "agreement_edit",
+        "post",
+        "agreement",
+        data={"title": "Hijacked agreement", "language": "en", "effective_on": "2026-01-01"},
+    ),
+    Page("agreement_pdf", "get", "signed_agreement", param="agreement_id"),
+    Page("agreement_sign", "post", "agreement"),
+    Page("agreement_amend", "post", "signed_agreement", param="agreement_id"),
+    Page("agreement_delete", "post", "agreement"),
+    Page("clause_add", "post", "agreement", data={"heading": "Hijacked clause"}),
+    Page("clause_edit", "post", "clause", data={"heading": "Hijacked clause"}),
+    Page("clause_move", "post", "clause", data={"direction": "down"}),
+    Page("clause_delete", "post", "clause"),
+    Page("obligation_add", "post", "clause", data={"side": "ours", "what": "Hijacked"}),
+    Page("obligation_edit", "post", "obligation", data={"side": "ours", "what": "Hijacked"}),
+    Page("obligation_delete", "post", "obligation"),
 ]
 
 
@@ -886,6 +966,11 @@ API_PATHS = [
     ApiPath("revoke_value_report", "post", "value_report", param="report_id"),
     ApiPath("send_value_report", "post", "value_report", param="report_id"),
     ApiPath("value_report_pdf", "get", "value_report", param="report_id"),
+    ApiPath("get_agreement", "get", "agreement"),
+    ApiPath("get_agreement", "get", "signed_agreement", param="agreement_id"),
+    ApiPath("patch_agreement", "patch", "agreement", {"title": "Hijacked agreement"}),
+    ApiPath("sign_agreement", "post", "agreement", {}),
+    ApiPath("agreement_pdf", "get", "signed_agreement", param="agreement_id"),
 ]
 
 
@@ -1044,6 +1129,8 @@ LISTS = [
     ("/api/v1/share-links?limit=500", "王小明", "Bob's Private Contact"),
     ("/people/duplicates/", "Xiaoming Wang (old card)", "Bob's spare contact"),
     ("/deals/", "华为技术", None),
+    ("/agreements/", "Alice's agreement", "Bob's secret agreement"),
+    ("/api/v1/agreements?limit=500", "Alice's agreement", "Bob's secret agreement"),
     ("/api/v1/deals?limit=500", "王小明", "Bob's Private Contact"),
     ("/api/v1/people/duplicates?limit=100", "Xiaoming Wang (old card)", "Bob's spare contact"),
 ]

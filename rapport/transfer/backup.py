@@ -142,6 +142,9 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("transfer.importedcontact", _team),
     ("value.valueitem", _team),
     ("value.valuereport", _team),
+    ("agreements.agreement", _team),
+    ("agreements.clause", _via("agreement")),
+    ("agreements.obligation", _via("clause__agreement")),
     ("accounts.auditentry", _team),
 )
 LABELS = tuple(label for label, _ in TABLES)
@@ -166,6 +169,9 @@ ADDED_LATER = frozenset(
         "deals.bid",
         "value.valueitem",
         "value.valuereport",
+        "agreements.agreement",
+        "agreements.clause",
+        "agreements.obligation",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a

@@ -114,6 +114,9 @@ HANDLED: dict[str, str] = {
     # What we did for them, and the reports that told them: about the person, deleted.
     "value.ValueItem.person": "client",
     "value.ValueReport.person": "client",
+    # An agreement is the team's record of what was signed: it stays, without her.
+    "agreements.Agreement.client_person": "unlink",
+    "agreements.Obligation.owner_person": "unlink",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -138,7 +141,10 @@ _NOT_SCRUBBED = {
 }
 _SECRET_NAMES = {"token", "digest", "prefix", "key", "token_hash", "secret"}
 # Records that hold no team of their own but reach one through another field.
-_TEAM_PATHS = {"admin.LogEntry": "user__member__team"}
+_TEAM_PATHS = {
+    "admin.LogEntry": "user__member__team",
+    "agreements.Obligation": "clause__agreement__team",
+}
 # Shortest name (Han characters count one each) and shortest address or number that is
 # searched for at all.
 _MIN_TERM = 2
@@ -229,6 +235,8 @@ KIND_NAMES = {
     "deals.Deal_people": "deal_places",
     "value.ValueItem": "value_items",
     "value.ValueReport": "value_reports",
+    "agreements.Agreement": "agreements",
+    "agreements.Obligation": "obligations",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -261,6 +269,10 @@ KIND_LABELS = {
     "deal_places": gettext_lazy("Their places on deals (the deals stay)"),
     "value_items": gettext_lazy("Value delivered to them (the ledger)"),
     "value_reports": gettext_lazy("Reports of what we did for them"),
+    "agreements_kept": gettext_lazy("Agreements they signed for the client (kept without them)"),
+    "obligations_kept": gettext_lazy(
+        "Obligations they owned in agreements (kept without an owner)"
+    ),
 }
 
 
