@@ -1322,6 +1322,12 @@ def erase(
     console.print(f"Erased person {person_id} (audit entry {entry.pk}).")
 
 
+# The gift register (rapport/gifts/cli.py).
+from rapport.gifts.cli import gifts_command as _gifts_command  # noqa: E402
+
+app.command("gifts")(_gifts_command)
+
+
 def main() -> None:
     try:
         app()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rapport.transfer",
     "rapport.network",
     "rapport.deals",
+    "rapport.gifts",
 ]
 
 MIDDLEWARE = [

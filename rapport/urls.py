@@ -81,6 +81,7 @@ urlpatterns = [
         name="organisation_delete",
     ),
     path("deals/", include("rapport.deals.urls")),
+    path("gifts/", include("rapport.gifts.urls")),
     path("network/path/", network.path_page, name="network_path"),
     path("network/path/suggest/", network.path_suggest, name="network_path_suggest"),
     path("network/path/draft/", network.path_draft, name="network_path_draft"),

@@ -46,6 +46,8 @@ from rapport.commitments.services import (
 )
 from rapport.deals.models import Deal, DealSettings, Pipeline, Stage, StageChange
 from rapport.deals.services import deal_create, pipelines_ensure
+from rapport.gifts.models import Gift, GiftPolicy
+from rapport.gifts.services import gift_create
 from rapport.interactions.models import Interaction, Participation
 from rapport.interactions.services import interaction_create
 from rapport.network.models import Referral, Tie
@@ -146,6 +148,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     alices |= _network(alice, book["wang"], book["anna"])
     alices |= _deals(alice, book["wang"], book["huawei"])
     bobs |= _deals(bob, book["bobs_secret"], book["huawei"])
+    alices |= _gifts(alice, book["wang"], "Alice's gift to Wang")
+    bobs |= _gifts(bob, book["bobs_secret"], "Bob's secret gift")
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
     bobs_meeting_with_wang = interaction_create(
         actor=bob,
@@ -269,6 +273,20 @@ def _deals(owner: Any, client: Person, organisation: Any) -> dict[str, int]:
     return {"deal": deal.pk, "pipeline": pipeline.pk}
 
 
+def _gifts(owner: Any, client: Person, description: str) -> dict[str, int]:
+    """A gift the owner recorded for the client."""
+    gift = gift_create(
+        actor=owner,
+        person=client,
+        direction="given",
+        description=description,
+        occasion="mid_autumn",
+        given_on=dt.date(2026, 9, 25),
+        value="300",
+    )
+    return {"gift": gift.pk}
+
+
 def _another_stage(deal_id: int) -> int:
     """An open stage of the deal's pipeline other than the one it is in."""
     deal = Deal.objects.get(pk=deal_id)
@@ -300,6 +318,8 @@ TRUST_KINDS = {"showing", "claim"}
 NETWORK_KINDS = {"tie", "referral"}
 # Deals and pipelines are the team's: only another team is kept from them.
 DEAL_KINDS = {"deal", "pipeline"}
+# A gift is seen by whoever sees its person.
+GIFT_KINDS = {"gift"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -318,11 +338,13 @@ SCENARIOS = {
     | TRUST_KINDS
     | NETWORK_KINDS
     | DEAL_KINDS
+    | GIFT_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
     | TRUST_KINDS
-    | NETWORK_KINDS,
+    | NETWORK_KINDS
+    | GIFT_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -347,6 +369,7 @@ ALPHA_STRINGS = [
     "Team dinner",
     "Head of Procurement",
     "Alice's promise to Wang",
+    "Alice's gift to Wang",
 ]
 BOBS_SECRETS = [
     "Bob's Private Contact",
@@ -358,6 +381,7 @@ BOBS_SECRETS = [
     "Bob's secret meeting",
     "Bob's secret decision",
     "Bob's spare contact",
+    "Bob's secret gift",
 ]
 
 
@@ -397,6 +421,8 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Deal,
             Deal.people.through,
             StageChange,
+            Gift,
+            GiftPolicy,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -617,6 +643,24 @@ PAGES = [
         "deal_next_step", "post", "deal", data={"next_step": "Hijack", "next_step_on": "2099-01-01"}
     ),
     Page("deal_move", "post", "deal", another_stage=True),
+    Page("person_gifts", "get", "person"),
+    Page("gift_create", "get", "person", by_query="person"),
+    Page("gift_edit", "get", "gift"),
+    Page(
+        "gift_edit",
+        "post",
+        "gift",
+        data={
+            "direction": "given",
+            "kind": "gift",
+            "description": "Hijacked gift",
+            "occasion": "other",
+            "given_on": "2026-01-01",
+            "value": "1",
+            "currency": "USD",
+        },
+    ),
+    Page("gift_delete", "post", "gift"),
 ]
 
 
@@ -781,6 +825,9 @@ API_PATHS = [
     ApiPath("get_deal", "get", "deal"),
     ApiPath("patch_deal", "patch", "deal", {"title": "Hijacked deal"}),
     ApiPath("move_deal", "post", "deal", {}, another_stage=True),
+    ApiPath("get_gift", "get", "gift"),
+    ApiPath("patch_gift", "patch", "gift", {"description": "Hijacked gift"}),
+    ApiPath("delete_gift", "delete", "gift"),
 ]
 
 
@@ -940,6 +987,9 @@ LISTS = [
     ("/people/duplicates/", "Xiaoming Wang (old card)", "Bob's spare contact"),
     ("/deals/", "华为技术", None),
     ("/api/v1/deals?limit=500", "王小明", "Bob's Private Contact"),
+    ("/gifts/", "Alice's gift to Wang", "Bob's secret gift"),
+    ("/gifts/?direction=given&year=2026", "Alice's gift to Wang", "Bob's secret gift"),
+    ("/api/v1/gifts", "Alice's gift to Wang", "Bob's secret gift"),
     ("/api/v1/people/duplicates?limit=100", "Xiaoming Wang (old card)", "Bob's spare contact"),
 ]
 # Pages of shared records that might mention Bob's private ones.
@@ -952,6 +1002,7 @@ SHARED_RECORD_PAGES = [
     ("/api/v1/trust/people/{wang}", "王小明", None),
     ("/api/v1/trust/organisations/{huawei}", "华为技术", None),
     ("/api/v1/people/{wang}/surveys", "王小明", None),
+    ("/gifts/people/{wang}/", "Alice's gift to Wang", None),
 ]
 
 

@@ -116,6 +116,8 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("deals.deal", _team),
     ("deals.deal_people", _via("deal")),
     ("deals.stagechange", _via("deal")),
+    ("gifts.giftpolicy", _team),
+    ("gifts.gift", _team),
     ("interactions.interaction", _team),
     ("interactions.participation", _via("interaction")),
     ("interactions.signal", _via("interaction")),
@@ -152,6 +154,8 @@ ADDED_LATER = frozenset(
         "deals.deal",
         "deals.deal_people",
         "deals.stagechange",
+        "gifts.giftpolicy",
+        "gifts.gift",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a

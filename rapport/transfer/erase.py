@@ -110,6 +110,8 @@ HANDLED: dict[str, str] = {
     # A deal is the team's record of business with an organisation: it stays, without her.
     "deals.Deal.people": "through",
     "deals.Deal_people.person": "delete",
+    # Gifts given to or received from her are about her: erased with her.
+    "gifts.Gift.person": "delete",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -222,6 +224,7 @@ KIND_NAMES = {
     "network.Tie": "ties",
     "network.Referral": "referrals",
     "deals.Deal_people": "deal_places",
+    "gifts.Gift": "gifts",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -252,6 +255,7 @@ KIND_LABELS = {
     "ties": gettext_lazy("Ties to other people"),
     "referrals": gettext_lazy("Referrals they made or were the subject of"),
     "deal_places": gettext_lazy("Their places on deals (the deals stay)"),
+    "gifts": gettext_lazy("Gifts and hospitality given to or received from them"),
 }
 
 
