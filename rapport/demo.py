@@ -388,6 +388,9 @@ def generate(
         demo_duplicates(user=users[0], profiles=profiles)
         demo_network(team=team, users=users, profiles=profiles, now=now, seed=seed)
         demo_referral_deals(team=team, user=users[0], now=now)
+        from rapport.gifts.demo import seed as seed_gifts
+
+        seed_gifts(team=team, user=users[0], profiles=profiles, now=now)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)
