@@ -368,6 +368,7 @@ def test_pages_hide_a_colleague_s_private_contact_s_gifts(alice, bob, book):
     assert client.get(f"/gifts/{secret.pk}/edit/").status_code == 404
     assert client.post(f"/gifts/{secret.pk}/delete/").status_code == 404
     assert client.get(f"/gifts/people/{book['bobs_secret'].pk}/").status_code == 404
+    assert client.get(f"/gifts/?person={book['bobs_secret'].pk}").status_code == 404
     assert Gift.objects.filter(pk=secret.pk).exists()
 
 

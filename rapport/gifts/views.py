@@ -41,7 +41,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
     person = None
     person_id = _int(request.GET.get("person"))
     if person_id is not None:
-        person = visible_people(request.user).filter(pk=person_id).first()
+        person = person_for(request.user, person_id)
     year = _int(request.GET.get("year"))
     over_only = request.GET.get("over") == "1"
     found = queries.register(
