@@ -408,3 +408,17 @@ def test_rapport_gifts_lists_a_person_s_year_with_totals_and_flags(alice, bob, b
 
     hidden = runner.invoke(app, ["gifts", "--user", "alice", "--person", "Bob's Private Contact"])
     assert hidden.exit_code == 1 and "nobody called" in hidden.output
+
+
+def test_a_long_register_shows_the_newest_entries_and_totals_them_all(alice, book, monkeypatch):
+    from rapport.gifts import views
+
+    monkeypatch.setattr(views, "SHOWN", 2)
+    for n in range(3):
+        gift(alice, book["wang"], description=f"Gift {n}", given_on=on(1, 1 + n), value="10")
+
+    page = client_for(alice).get("/gifts/").content.decode()
+
+    assert "Gift 2" in page and "Gift 1" in page and "Gift 0" not in page
+    assert 'data-testid="gift-more"' in page
+    assert "30.00 USD" in page

@@ -37,12 +37,14 @@ def gift_for(actor: Any, gift_id: int | str, *, write: bool = False) -> Gift:
 
 @dataclass
 class Register:
-    """Entries with their totals per direction and currency, and how many are over."""
+    """Entries (the newest `limit` of them, if limited) with the totals of all of them
+    per direction and currency, how many there are and how many are over the limits."""
 
     gifts: list[Gift]
     given: list[tuple[str, Decimal]] = field(default_factory=list)
     received: list[tuple[str, Decimal]] = field(default_factory=list)
     over_limit: int = 0
+    count: int = 0
 
 
 def totals(gifts: list[Gift], direction: str) -> list[tuple[str, Decimal]]:
@@ -61,6 +63,7 @@ def register(
     person: Person | None = None,
     year: int | None = None,
     over_only: bool = False,
+    limit: int | None = None,
 ) -> Register:
     qs = visible_gifts(actor)
     if direction in Direction.values:
@@ -71,12 +74,26 @@ def register(
         qs = qs.filter(given_on__year=year)
     if over_only:
         qs = qs.filter(over_limit=True)
-    gifts = list(qs.order_by("-given_on", "-id"))
+    # Summed here from the Decimal values, not in SQL: SQLite would add them as floats.
+    sums: dict[str, dict[str, Decimal]] = {
+        Direction.GIVEN: defaultdict(lambda: Decimal("0.00")),
+        Direction.RECEIVED: defaultdict(lambda: Decimal("0.00")),
+    }
+    count = over = 0
+    for way, currency, value, flagged in qs.order_by().values_list(
+        "direction", "currency", "value", "over_limit"
+    ):
+        sums[way][currency] += value
+        count += 1
+        over += bool(flagged)
+    ordered = qs.order_by("-given_on", "-id")
+    gifts = list(ordered if limit is None else ordered[:limit])
     return Register(
         gifts=gifts,
-        given=totals(gifts, Direction.GIVEN),
-        received=totals(gifts, Direction.RECEIVED),
-        over_limit=sum(1 for g in gifts if g.over_limit),
+        given=sorted(sums[Direction.GIVEN].items()),
+        received=sorted(sums[Direction.RECEIVED].items()),
+        over_limit=over,
+        count=count,
     )
 
 

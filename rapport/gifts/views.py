@@ -22,6 +22,9 @@ from rapport.gifts.models import Direction, Gift
 from rapport.people.models import Person
 from rapport.people.queries import person_for, visible_people
 
+# The register page shows this many of the newest entries (its totals count them all).
+SHOWN = 200
+
 
 def _int(value: str | None) -> int | None:
     try:
@@ -50,6 +53,7 @@ def register_page(request: HttpRequest) -> HttpResponse:
         person=person,
         year=year,
         over_only=over_only,
+        limit=SHOWN,
     )
     context = {
         "register": found,
