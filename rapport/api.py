@@ -74,6 +74,7 @@ api = NinjaAPI(
         "library, claims made to clients and client trust surveys; ties between people (who "
         "knows whom, how strongly) and referrals (who introduced whom, whom to thank); "
         "pipelines and deals (stages, moves closed with a reason, win-win and stale flags); "
+        "the gift and hospitality register and the team's gift policy; "
         "likely duplicate people "
         "and merging them; import, export, a person's data export and erasure. "
         "Authenticate with `Authorization: Bearer <token>` (create one with `rapport token`). "
@@ -156,6 +157,7 @@ def _register() -> None:
     from rapport.agreements.api import router as agreements_router
     from rapport.commitments.api import router as commitments_router
     from rapport.deals.api import router as deals_router
+    from rapport.gifts.api import router as gifts_router
     from rapport.interactions.api import router as interactions_router
     from rapport.network.api import router as network_router
     from rapport.network.path_api import router as path_router
@@ -181,6 +183,7 @@ def _register() -> None:
     api.add_router("/", deals_router)
     api.add_router("/", value_router)
     api.add_router("/", agreements_router)
+    api.add_router("/", gifts_router)
 
 
 _register()

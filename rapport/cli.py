@@ -1688,6 +1688,12 @@ def report_value(
         console.print(f"Client's link (shown once; prefix it with your site's address): {url}")
 
 
+# The gift register (rapport/gifts/cli.py).
+from rapport.gifts.cli import gifts_command as _gifts_command  # noqa: E402
+
+app.command("gifts")(_gifts_command)
+
+
 def main() -> None:
     try:
         app()

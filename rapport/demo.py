@@ -399,6 +399,9 @@ def generate(
         from rapport.agreements.demo import seed as seed_agreement
 
         seed_agreement(team=team, users=users, now=now)
+        from rapport.gifts.demo import seed as seed_gifts
+
+        seed_gifts(team=team, user=users[0], profiles=profiles, now=now)
     if size.trust_weeks:
         _analyze()
         scoring.trust_backfill(team.pk, size.trust_weeks, now=now)

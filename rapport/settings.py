@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rapport.deals",
     "rapport.value",
     "rapport.agreements",
+    "rapport.gifts",
 ]
 
 MIDDLEWARE = [

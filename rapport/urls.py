@@ -82,6 +82,7 @@ urlpatterns = [
     ),
     path("deals/", include("rapport.deals.urls")),
     path("agreements/", include("rapport.agreements.urls")),
+    path("gifts/", include("rapport.gifts.urls")),
     path("network/path/", network.path_page, name="network_path"),
     path("network/path/suggest/", network.path_suggest, name="network_path_suggest"),
     path("network/path/draft/", network.path_draft, name="network_path_draft"),

@@ -49,6 +49,8 @@ from rapport.commitments.services import (
 from rapport.deals.investments import investment_log
 from rapport.deals.models import Deal, DealSettings, Pipeline, Stage, StageChange
 from rapport.deals.services import deal_create, pipelines_ensure
+from rapport.gifts.models import Gift, GiftPolicy
+from rapport.gifts.services import gift_create
 from rapport.interactions.models import Interaction, Participation
 from rapport.interactions.services import interaction_create
 from rapport.network.models import Referral, Tie
@@ -155,6 +157,8 @@ def world(book: dict[str, Any], alice: Any, bob: Any, charlie: Any) -> dict[str,
     bobs |= _crossed_deal(bob, book["huawei"])
     alices |= _agreements(alice, book["wang"], book["huawei"], alices["deal"])
     bobs |= _agreements(bob, book["bobs_secret"], book["huawei"], bobs["deal"])
+    alices |= _gifts(alice, book["wang"], "Alice's gift to Wang")
+    bobs |= _gifts(bob, book["bobs_secret"], "Bob's secret gift")
     bobs |= _network(bob, book["bobs_secret"], book["wang"])
     alices |= _value(alice, book["wang"], "Alice's value for Wang")
     bobs |= _value(bob, book["bobs_secret"], "Bob's secret value")
@@ -361,6 +365,20 @@ def _agreements(owner: Any, client: Person, organisation: Any, deal: int) -> dic
     }
 
 
+def _gifts(owner: Any, client: Person, description: str) -> dict[str, int]:
+    """A gift the owner recorded for the client."""
+    gift = gift_create(
+        actor=owner,
+        person=client,
+        direction="given",
+        description=description,
+        occasion="mid_autumn",
+        given_on=dt.date(2026, 9, 25),
+        value="300",
+    )
+    return {"gift": gift.pk}
+
+
 def _another_stage(deal_id: int) -> int:
     """An open stage of the deal's pipeline other than the one it is in."""
     deal = Deal.objects.get(pk=deal_id)
@@ -395,6 +413,8 @@ DEAL_KINDS = {"deal", "pipeline", "crossed_deal"}
 VALUE_KINDS = {"value_item", "value_report"}
 # An agreement with a private contact is its owner's alone.
 AGREEMENT_KINDS = {"agreement", "signed_agreement", "clause", "obligation"}
+# A gift is seen by whoever sees its person.
+GIFT_KINDS = {"gift"}
 PROMISE_KINDS = {
     "commitment",
     "closed_commitment",
@@ -415,13 +435,15 @@ SCENARIOS = {
     | DEAL_KINDS
     | VALUE_KINDS
     | AGREEMENT_KINDS
+    | GIFT_KINDS
     | {"evidence", "import_job"},
     "private_contact": {"person", "fact", "role", "interaction", "token", "import_job"}
     | PROMISE_KINDS
     | TRUST_KINDS
     | NETWORK_KINDS
     | VALUE_KINDS
-    | AGREEMENT_KINDS,
+    | AGREEMENT_KINDS
+    | GIFT_KINDS,
     "private_interaction": {"interaction", "meeting", "decision"},
 }
 
@@ -446,6 +468,7 @@ ALPHA_STRINGS = [
     "Team dinner",
     "Head of Procurement",
     "Alice's promise to Wang",
+    "Alice's gift to Wang",
 ]
 BOBS_SECRETS = [
     "Bob's Private Contact",
@@ -458,6 +481,7 @@ BOBS_SECRETS = [
     "Bob's secret decision",
     "Bob's spare contact",
     "Bob's secret agreement",
+    "Bob's secret gift",
 ]
 
 
@@ -502,6 +526,8 @@ def everything() -> dict[str, list[dict[str, Any]]]:
             Agreement,
             Clause,
             Obligation,
+            Gift,
+            GiftPolicy,
         ]
     }
     # Using a token stamps it; revoking it is what must not happen.
@@ -785,6 +811,24 @@ PAGES = [
     Page("obligation_add", "post", "clause", data={"side": "ours", "what": "Hijacked"}),
     Page("obligation_edit", "post", "obligation", data={"side": "ours", "what": "Hijacked"}),
     Page("obligation_delete", "post", "obligation"),
+    Page("person_gifts", "get", "person"),
+    Page("gift_create", "get", "person", by_query="person"),
+    Page("gift_edit", "get", "gift"),
+    Page(
+        "gift_edit",
+        "post",
+        "gift",
+        data={
+            "direction": "given",
+            "kind": "gift",
+            "description": "Hijacked gift",
+            "occasion": "other",
+            "given_on": "2026-01-01",
+            "value": "1",
+            "currency": "USD",
+        },
+    ),
+    Page("gift_delete", "post", "gift"),
 ]
 
 
@@ -971,6 +1015,9 @@ API_PATHS = [
     ApiPath("patch_agreement", "patch", "agreement", {"title": "Hijacked agreement"}),
     ApiPath("sign_agreement", "post", "agreement", {}),
     ApiPath("agreement_pdf", "get", "signed_agreement", param="agreement_id"),
+    ApiPath("get_gift", "get", "gift"),
+    ApiPath("patch_gift", "patch", "gift", {"description": "Hijacked gift"}),
+    ApiPath("delete_gift", "delete", "gift"),
 ]
 
 
@@ -1132,6 +1179,9 @@ LISTS = [
     ("/agreements/", "Alice's agreement", "Bob's secret agreement"),
     ("/api/v1/agreements?limit=500", "Alice's agreement", "Bob's secret agreement"),
     ("/api/v1/deals?limit=500", "王小明", "Bob's Private Contact"),
+    ("/gifts/", "Alice's gift to Wang", "Bob's secret gift"),
+    ("/gifts/?direction=given&year=2026", "Alice's gift to Wang", "Bob's secret gift"),
+    ("/api/v1/gifts", "Alice's gift to Wang", "Bob's secret gift"),
     ("/api/v1/people/duplicates?limit=100", "Xiaoming Wang (old card)", "Bob's spare contact"),
 ]
 # Pages of shared records that might mention Bob's private ones.
@@ -1144,6 +1194,7 @@ SHARED_RECORD_PAGES = [
     ("/api/v1/trust/people/{wang}", "王小明", None),
     ("/api/v1/trust/organisations/{huawei}", "华为技术", None),
     ("/api/v1/people/{wang}/surveys", "王小明", None),
+    ("/gifts/people/{wang}/", "Alice's gift to Wang", None),
 ]
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from rapport.commitments import services as promises
 from rapport.commitments.models import Commitment, Side
+from rapport.gifts import services as gifts
 from rapport.interactions.models import Interaction, Signal
 from rapport.interactions.services import interaction_create
 from rapport.people.models import Fact, Organisation, Person, Visibility
@@ -165,6 +166,28 @@ def _every_kind(book: Book, alice: Any) -> None:
             match=match,
             now=closed,
         )
+    # Gifts (rapport.gifts): a personal one within the policy, hospitality over it.
+    gifts.policy_update(actor=alice, per_gift_limit="100", per_person_year_limit=None)
+    gifts.gift_create(
+        actor=alice,
+        person=client,
+        direction="given",
+        description="Mooncakes",
+        occasion="mid_autumn",
+        given_on=(NOW - 60 * DAY).date(),
+        value="80",
+    )
+    gifts.gift_create(
+        actor=alice,
+        person=book.people[1],
+        direction="received",
+        kind="hospitality",
+        description="Banquet",
+        occasion="closing",
+        given_on=(NOW - 20 * DAY).date(),
+        value="400",
+        reason="At the signing",
+    )
 
 
 def _interactions(rng: random.Random, book: Book, actors: list[Any], size: int) -> None:

@@ -121,6 +121,8 @@ TABLES: tuple[tuple[str, Callable[[_Scope], Q]], ...] = (
     ("deals.competitor", _team),
     ("deals.tender", _team),
     ("deals.bid", _via("tender")),
+    ("gifts.giftpolicy", _team),
+    ("gifts.gift", _team),
     ("interactions.interaction", _team),
     ("interactions.participation", _via("interaction")),
     ("interactions.signal", _via("interaction")),
@@ -172,6 +174,8 @@ ADDED_LATER = frozenset(
         "agreements.agreement",
         "agreements.clause",
         "agreements.obligation",
+        "gifts.giftpolicy",
+        "gifts.gift",
     }
 )
 # Columns copied from another row, which a restore fills in again from that row (a

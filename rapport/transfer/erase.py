@@ -117,6 +117,8 @@ HANDLED: dict[str, str] = {
     # An agreement is the team's record of what was signed: it stays, without her.
     "agreements.Agreement.client_person": "unlink",
     "agreements.Obligation.owner_person": "unlink",
+    # Gifts given to or received from her are about her: erased with her.
+    "gifts.Gift.person": "delete",
 }
 
 # Text that is not prose about anyone: identifiers, file names on disk, time zones,
@@ -237,6 +239,7 @@ KIND_NAMES = {
     "value.ValueReport": "value_reports",
     "agreements.Agreement": "agreements",
     "agreements.Obligation": "obligations",
+    "gifts.Gift": "gifts",
 }
 _KEPT_NAMES = {"people.Person": "introductions_cleared"}
 
@@ -273,6 +276,7 @@ KIND_LABELS = {
     "obligations_kept": gettext_lazy(
         "Obligations they owned in agreements (kept without an owner)"
     ),
+    "gifts": gettext_lazy("Gifts and hospitality given to or received from them"),
 }
 
 

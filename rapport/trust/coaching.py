@@ -55,6 +55,7 @@ class Situation:
     recent_focus: tuple[str, ...] = ()  # newest first
     recent_signals: frozenset[str] = frozenset()
     surveyed: bool = False
+    gifts_over_limit: tuple[Ref, ...] = ()  # newest first (rapport.gifts)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,12 @@ def _candidates(s: Situation) -> list[Candidate]:
         out.append(("summarise_first", W.S, [("summarised_first", 1.0)], {}, ""))
     if not s.surveyed:
         out.append(("ask_view", W.S, [], {}, ""))
+    # A gift over the limits: settling it (returned, repaid, or shown to be within
+    # policy after all) takes its boundary events away; talking it through keeps the
+    # professional distance from slipping further.
+    for gift in s.gifts_over_limit[:1]:
+        changes = [("gift_obligation", -1.0), ("gift_over_limit", -1.0)]
+        out.append(("settle_gift", W.S, changes, {"gift": gift.title, "when": gift.when}, gift.url))
     return out
 
 

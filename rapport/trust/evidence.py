@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 
 from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment
+from rapport.gifts.rules import trust_kinds as gift_kinds
 from rapport.interactions.models import Interaction, Signal, moment_kinds
 from rapport.people.models import Organisation, Person, Role, Visibility
 from rapport.portal.survey import question_text
@@ -286,6 +287,15 @@ def _read_events(
     ):
         at = _as_datetime(created_at)
         add(person_id, "fact_known", at, value, timelines[person_id], ("fact", fact_id))
+    gift_url = links("gift_edit")
+    for gift_id, person_id, over_limit, occasion, given_on, description in _rows(
+        f"""SELECT id, person_id, over_limit, occasion, given_on, description
+            FROM gifts_gift WHERE person_id IN ({marks})""",
+        ids,
+    ):
+        at = _midnight(_as_date(given_on))
+        for kind in gift_kinds(bool(over_limit), occasion):
+            add(person_id, kind, at, description, gift_url(gift_id), ("gift", gift_id))
     where = f"s.person_id IN ({marks}) {shared.replace('visibility', 's.visibility')}"
     for person_id, events in _shown_events(where, ids, now, scales).items():
         out[person_id].extend(events)
@@ -1227,6 +1237,18 @@ def team_sums(team_id: int, now: dt.datetime, half_life_days: float) -> TeamSums
             [*dpw, team_id, q.now_db],
         ):
             _add(target(subject_id), "value_reported", decayed, count)
+    # Gifts and hospitality, both ways: rapport.gifts.rules says what each one tells.
+    given = "g.given_on" if q.sqlite else "(g.given_on::timestamp AT TIME ZONE 'UTC')"
+    decay_g, dpg = q.decay(given)
+    day = now.astimezone(dt.UTC).date()
+    for person_id, over_limit, occasion, decayed, count in q.rows(
+        f"""SELECT g.person_id, g.over_limit, g.occasion, SUM({decay_g}), COUNT(*)
+            FROM gifts_gift g WHERE g.team_id = %s AND g.given_on <= %s
+            GROUP BY g.person_id, g.over_limit, g.occasion""",
+        [*dpg, team_id, day.isoformat() if q.sqlite else day],
+    ):
+        for kind in gift_kinds(bool(over_limit), occasion):
+            _add(out.person(person_id), kind, decayed, count)
 
     # The client's own answers.
     decay_v, dpv = q.decay("v.answered_at")
@@ -1247,6 +1269,14 @@ def _org(out: TeamSums):  # type: ignore[no-untyped-def]
         return _slot(out.organisations, organisation_id)
 
     return target
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _as_datetime(value: object) -> dt.datetime:

@@ -463,6 +463,12 @@ def _situation(
             AND status = %s AND made_at < %s ORDER BY made_at, id LIMIT 1""",
         [*about_params, actor.pk, Claim.Status.PENDING, _db_time(now - dt.timedelta(days=14))],
     )
+    over_gifts = rows(
+        f"""SELECT id, description, given_on FROM gifts_gift
+            WHERE person_id IN ({marks}) AND over_limit AND given_on <= %s
+            ORDER BY given_on DESC, id DESC LIMIT 1""",
+        [*ids, today_db],
+    )
     return Situation(
         name=name,
         now=now,
@@ -486,6 +492,9 @@ def _situation(
         recent_signals=signals,
         surveyed=bool(
             rows(f"SELECT 1 FROM trust_survey WHERE person_id IN ({marks}) LIMIT 1", ids)
+        ),
+        gifts_over_limit=tuple(
+            Ref(text, _day(on), reverse("gift_edit", args=[pk])) for pk, text, on in over_gifts
         ),
     )
 

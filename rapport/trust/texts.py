@@ -60,6 +60,9 @@ KINDS = {
     "boundary_crossed": gettext_lazy("Pushed closer than they were ready for"),
     "gone_quiet": gettext_lazy("Silence past the wanted rhythm"),
     "in_touch": gettext_lazy("In touch at the wanted rhythm"),
+    "gift_personal": gettext_lazy("A modest gift on a personal occasion"),
+    "gift_over_limit": gettext_lazy("A gift or hospitality over the team's limits"),
+    "gift_obligation": gettext_lazy("Independence in question after a gift over the limits"),
     "our_agenda": gettext_lazy("Conversation on our agenda"),
     "their_agenda": gettext_lazy("Conversation on their agenda"),
     "mutual_agenda": gettext_lazy("Conversation on a shared agenda"),
@@ -185,6 +188,12 @@ def action_text(code: str, params: Mapping[str, object], name: str) -> str:
             "Before you propose anything, summarise what you heard from %(name)s "
             "and check you got it right."
         ) % {"name": name}
+    if code == "settle_gift":
+        return _(
+            "“%(gift)s” (%(when)s) was over the team's gift limits: talk it through with "
+            "%(name)s and keep a professional distance; if it can be returned or repaid, "
+            "do so and update the register."
+        ) % {"gift": p["gift"], "when": _date(p["when"]), "name": name}
     if code == "ask_view":
         return _("Ask %(name)s for their own view with a short trust survey.") % {"name": name}
     return code

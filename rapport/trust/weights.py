@@ -104,6 +104,19 @@ RULES: dict[str, Rule] = {
     # Silence past the wanted cadence breeds suspicion (weight grows with the silence).
     "gone_quiet": Rule(I, 0.0, 0.5, decays=False),
     "in_touch": Rule(I, 10.0, 0.3, decays=False),
+    # Gifts and hospitality (rapport.gifts). A modest gift on a personal occasion (a
+    # birthday, a festival, a thank-you), given or received within the team's policy,
+    # is a small sign of knowing the person: worth about as much as a fact learned.
+    "gift_personal": Rule(I, 10.0, 0.3),
+    # A gift or hospitality over the policy, either way, is a boundary incident: the
+    # relationship is drifting from professional distance, where buying starts to feel
+    # like a favour to a friend and standards slip (domain.md §4). It costs intimacy a
+    # little less than pushing closeness on someone ("boundary_crossed") ...
+    "gift_over_limit": Rule(I, 0.0, 1.5),
+    # ... and it puts independence in question, which reads as self-interest: a client
+    # who was given too much wonders what it was for, one who gave too much expects
+    # something back. Counted on S like pressing on price, a little less heavily.
+    "gift_obligation": Rule(S, 10.0, 1.0),
     # --- Self-orientation: whose agenda the conversations serve (1 = theirs, 10 = ours).
     "our_agenda": Rule(S, 10.0, 0.4),
     "their_agenda": Rule(S, 1.0, 0.4),
