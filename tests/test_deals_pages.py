@@ -109,7 +109,8 @@ def test_the_board_reads_a_bounded_number_of_queries_however_many_deals(
             people=[sales["fair"].people.first()],
         )
 
-    with django_assert_max_num_queries(8):
+    # (The columns' counts and totals are one aggregate; the cards one capped read.)
+    with django_assert_max_num_queries(9):
         assert client.get(url).status_code == 200
 
 
@@ -486,3 +487,72 @@ def test_a_deal_whose_owner_has_left_keeps_its_owner_when_edited(alice, bob, sal
     assert client.post(f"/deals/{deal.pk}/edit/", edit_form(deal, title="Kept")).status_code == 302
     deal.refresh_from_db()
     assert (deal.title, deal.owner_id) == ("Kept", bob.pk)
+
+
+def test_a_crowded_stage_shows_its_most_urgent_deals_and_counts_the_rest(alice, sales, monkeypatch):
+    from rapport.deals import queries
+
+    monkeypatch.setattr(queries, "BOARD_CARDS", 3)
+    pipeline = sales["pipeline"]
+    lead = stage(pipeline, "Lead")
+    before = Deal.objects.filter(stage=lead).count()
+    for n in range(5):
+        services.deal_create(
+            actor=alice,
+            pipeline=pipeline,
+            title=f"Crowd {n}",
+            amount="1000",
+            currency="USD",
+            next_step="Call",
+            next_step_on=TOMORROW + dt.timedelta(days=n),
+        )
+    count = before + 5
+    client = client_for(alice)
+    response = client.get(f"/deals/pipelines/{pipeline.pk}/")
+    page = text(response)
+    column = page.split('data-stage-name="Lead"', 1)[1].split("<section", 1)[0]
+    assert column.count('data-testid="deal-card"') == 3
+    assert f'data-testid="column-count">{count}<' in column
+    assert f"{count - 3} more: see the stage in the table" in column
+    # The column's total is of every deal in it, not of the three shown.
+    total = sum(d.amount for d in Deal.objects.filter(stage=lead, currency="USD"))
+    assert f"{total:,.2f} USD" in column
+    # The most urgent next steps come first; the latest ones wait in the table.
+    assert "Crowd 4" not in column
+
+    table = client.get(f"/deals/pipelines/{pipeline.pk}/table/?stage={lead.pk}")
+    assert "Crowd 4" in words(table)
+
+
+def test_the_table_shows_one_stage_a_page_at_a_time(alice, sales, monkeypatch):
+    from rapport.deals import queries
+
+    monkeypatch.setattr(queries, "TABLE_ROWS", 2)
+    pipeline = sales["pipeline"]
+    lead = stage(pipeline, "Lead")
+    for n in range(4):
+        services.deal_create(
+            actor=alice,
+            pipeline=pipeline,
+            title=f"Row {n}",
+            next_step="Call",
+            next_step_on=TOMORROW + dt.timedelta(days=10 + n),
+        )
+    total = Deal.objects.filter(stage=lead).count()
+    pages = (total + 1) // 2
+    shown = [
+        [t for t in (f"Row {n}" for n in range(4)) if t in words(client_for(alice).get(url))]
+        for url in (
+            f"/deals/pipelines/{pipeline.pk}/table/?stage={lead.pk}&page={p}"
+            for p in range(1, pages + 1)
+        )
+    ]
+    assert sorted(t for s in shown for t in s) == [f"Row {n}" for n in range(4)]  # each once
+    assert all(len(s) <= 2 for s in shown)
+    # The latest next step is on the last page.
+    assert "Row 3" in shown[-1]
+    page = words(client_for(alice).get(f"/deals/pipelines/{pipeline.pk}/table/?stage={lead.pk}"))
+    assert f"Page 1 of {pages}" in page
+    # All stages: each lists its first rows and links to the rest.
+    everything = text(client_for(alice).get(f"/deals/pipelines/{pipeline.pk}/table/"))
+    assert f"{total - 2} more in this stage" in everything

@@ -15,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +38,12 @@ from rapport.people.queries import visible_people
 
 # Closed columns of the board show deals closed this recently; the table shows them all.
 RECENTLY_CLOSED_DAYS = 90
+# The board shows each stage's most urgent deals (next step first) and counts the rest:
+# a book with thousands of open deals is read in the table, a stage at a time.
+BOARD_CARDS = 50
+CENT = Decimal("0.01")
+# The table lists this many deals of each stage, or of one stage a page.
+TABLE_ROWS = 200
 
 
 def team_currency(actor: Any) -> str:
@@ -169,23 +176,24 @@ def stop_loss_of(deal: Deal) -> StopLoss:
     )
 
 
-def totals(cards: Iterable[Card]) -> list[tuple[str, Decimal]]:
-    """The cards' amounts summed per currency (never across currencies), by currency."""
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for card in cards:
-        sums[card.deal.currency] += card.deal.amount
-    return sorted(sums.items())
-
-
 @dataclass
 class Column:
     stage: Stage
     cards: list[Card] = field(default_factory=list)
     older: int = 0  # closed deals older than the board shows
+    # Every deal of the stage the board counts (`cards` may hold only the first of them),
+    # and their amounts per currency.
+    count: int = 0
+    sums: list[tuple[str, Decimal]] = field(default_factory=list)
 
     @property
     def totals(self) -> list[tuple[str, Decimal]]:
-        return totals(self.cards)
+        return self.sums
+
+    @property
+    def more(self) -> int:
+        """Deals of the stage not shown as cards."""
+        return self.count - len(self.cards)
 
 
 @dataclass
@@ -199,7 +207,19 @@ class Board:
 
     @property
     def open_totals(self) -> list[tuple[str, Decimal]]:
-        return totals(c for col in self.columns if not col.stage.is_closed for c in col.cards)
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for column in self.columns:
+            if not column.stage.is_closed:
+                for currency, total in column.sums:
+                    sums[currency] += total
+        return sorted(sums.items())
+
+
+def stage_in(pipeline: Pipeline, value: str | None) -> Stage | None:
+    """The pipeline's stage with this id (from a query string), else None."""
+    if not value or not str(value).isdigit():
+        return None
+    return next((s for s in stages_of(pipeline) if s.pk == int(value)), None)
 
 
 def board(
@@ -209,12 +229,21 @@ def board(
     today: dt.date | None = None,
     recent_only: bool = True,
     open_only: bool = False,
+    per_stage: int | None = None,
+    skip: int = 0,
+    only: Stage | None = None,
 ) -> Board:
-    """The pipeline's stages in order, each with its deals' cards (next step first). With
-    `recent_only`, closed stages hold only deals closed in the last RECENTLY_CLOSED_DAYS
-    and count the older ones; with `open_only`, closed stages are left out."""
+    """The pipeline's stages in order, each with its deals' cards (next step first), its
+    count and its totals per currency. With `recent_only`, closed stages hold only deals
+    closed in the last RECENTLY_CLOSED_DAYS and count the older ones; with `open_only`,
+    closed stages are left out; with `only`, just that stage. `per_stage` caps the cards
+    of each stage, after the first `skip` (the counts and totals are of all of them)."""
     today = today or timezone.localdate()
-    stages = [s for s in stages_of(pipeline) if not (open_only and s.is_closed)]
+    stages = [
+        s
+        for s in stages_of(pipeline)
+        if not (open_only and s.is_closed) and (only is None or s.pk == only.pk)
+    ]
     by_stage = {s.pk: s for s in stages}
     qs = visible_deals(actor).filter(pipeline=pipeline, stage__in=stages)
     older: dict[int, int] = {}
@@ -229,9 +258,28 @@ def board(
             .values_list("stage_id", "n")
         )
         qs = qs.exclude(old)
+    columns = {s.pk: Column(stage=s, older=older.get(s.pk, 0)) for s in stages}
+    sums = (
+        qs.order_by()
+        .values("stage_id", "currency")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .values_list("stage_id", "currency", "n", "total")
+    )
+    for stage_id, currency, n, total in sums:
+        columns[stage_id].count += n
+        # Summed by the database: exact on PostgreSQL (numeric); on SQLite, which keeps
+        # decimals as 64-bit floats, exact to the cent below ten billion a stage.
+        columns[stage_id].sums.append((currency, Decimal(total or 0).quantize(CENT)))
+    for column in columns.values():
+        column.sums.sort()
     # A card names no people: their names are on the deal's page, not loaded here.
     deals = qs.select_related("organisation").order_by("next_step_on", "id")
-    columns = {s.pk: Column(stage=s, older=older.get(s.pk, 0)) for s in stages}
+    if per_stage is not None:
+        deals = deals.annotate(
+            place=Window(
+                RowNumber(), partition_by=F("stage_id"), order_by=[F("next_step_on"), F("id")]
+            )
+        ).filter(place__gt=skip, place__lte=skip + per_stage)
     for deal in deals:
         deal.pipeline = pipeline
         stage = by_stage[deal.stage_id]

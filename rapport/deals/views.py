@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,7 +39,7 @@ def _board(
     request: HttpRequest, pipeline: Pipeline, *, errors: list[str] | None = None, status: int = 200
 ) -> HttpResponse:
     context = {
-        "board": queries.board(request.user, pipeline),
+        "board": queries.board(request.user, pipeline, per_stage=queries.BOARD_CARDS),
         "pipeline": pipeline,
         "pipelines": queries.pipelines(request.user),
         "reasons": CloseReason.choices,
@@ -63,11 +64,38 @@ def pipeline_board(request: HttpRequest, pipeline_id: int) -> HttpResponse:
 @login_required
 def pipeline_table(request: HttpRequest, pipeline_id: int) -> HttpResponse:
     pipeline = queries.pipeline_for(request.user, pipeline_id)
-    board = queries.board(request.user, pipeline, recent_only=False)
+    stage = queries.stage_in(pipeline, request.GET.get("stage"))
+    page = None
+    if stage is None:
+        board = queries.board(
+            request.user, pipeline, recent_only=False, per_stage=queries.TABLE_ROWS
+        )
+    else:
+        # One stage, a page at a time, read a page at a time.
+        count = (
+            queries.board(request.user, pipeline, recent_only=False, only=stage, per_stage=0)
+            .columns[0]
+            .count
+        )
+        page = Paginator(range(count), queries.TABLE_ROWS).get_page(request.GET.get("page"))
+        board = queries.board(
+            request.user,
+            pipeline,
+            recent_only=False,
+            only=stage,
+            per_stage=queries.TABLE_ROWS,
+            skip=page.start_index() - 1 if count else 0,
+        )
     return render(
         request,
         "deals/table.html",
-        {"board": board, "pipeline": pipeline, "pipelines": queries.pipelines(request.user)},
+        {
+            "board": board,
+            "pipeline": pipeline,
+            "pipelines": queries.pipelines(request.user),
+            "stage": stage,
+            "page": page,
+        },
     )
 
 
