@@ -174,6 +174,10 @@ class Deal(models.Model):
         ]
         indexes = [
             models.Index(fields=["team", "pipeline", "stage"], name="deal_board_idx"),
+            # Each board column's most urgent deals, read in order without a sort.
+            models.Index(fields=["stage", "next_step_on", "id"], name="deal_column_idx"),
+            # The win/loss report's period.
+            models.Index(fields=["team", "closed_at"], name="deal_closed_idx"),
             models.Index(fields=["team", "referral"], name="deal_referral_idx"),
         ]
 

@@ -15,7 +15,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
@@ -40,7 +53,7 @@ from rapport.people.queries import visible_people
 RECENTLY_CLOSED_DAYS = 90
 # The board shows each stage's most urgent deals (next step first) and counts the rest:
 # a book with thousands of open deals is read in the table, a stage at a time.
-BOARD_CARDS = 50
+BOARD_CARDS = 25
 CENT = Decimal("0.01")
 # The table lists this many deals of each stage, or of one stage a page.
 TABLE_ROWS = 200
@@ -246,40 +259,48 @@ def board(
     ]
     by_stage = {s.pk: s for s in stages}
     qs = visible_deals(actor).filter(pipeline=pipeline, stage__in=stages)
-    older: dict[int, int] = {}
+    columns = {s.pk: Column(stage=s) for s in stages}
+    old = Q(pk__in=[])  # nothing
     if recent_only:
         since = timezone.now() - dt.timedelta(days=RECENTLY_CLOSED_DAYS)
-        old = Q(closed_at__lt=since, stage__outcome__in=[Stage.Outcome.WON, Stage.Outcome.LOST])
-        older = dict(
-            qs.filter(old)
-            .order_by()
-            .values("stage_id")
-            .annotate(n=Count("pk"))
-            .values_list("stage_id", "n")
-        )
-        qs = qs.exclude(old)
-    columns = {s.pk: Column(stage=s, older=older.get(s.pk, 0)) for s in stages}
+        old = Q(stage_id__in=[s.pk for s in stages if s.is_closed], closed_at__lt=since)
+    # Every column's count and totals (and the closed deals too old to show) in one pass.
     sums = (
-        qs.order_by()
-        .values("stage_id", "currency")
+        Deal.objects.filter(team_id=pipeline.team_id, pipeline=pipeline, stage__in=stages)
+        .annotate(old=Case(When(old, then=Value(True)), default=Value(False)))
+        .order_by()
+        .values("stage_id", "currency", "old")
         .annotate(n=Count("pk"), total=Sum("amount"))
-        .values_list("stage_id", "currency", "n", "total")
+        .values_list("stage_id", "currency", "old", "n", "total")
     )
-    for stage_id, currency, n, total in sums:
-        columns[stage_id].count += n
+    for stage_id, currency, too_old, n, total in sums:
+        column = columns[stage_id]
+        if too_old:
+            column.older += n
+            continue
+        column.count += n
         # Summed by the database: exact on PostgreSQL (numeric); on SQLite, which keeps
         # decimals as 64-bit floats, exact to the cent below ten billion a stage.
-        columns[stage_id].sums.append((currency, Decimal(total or 0).quantize(CENT)))
+        column.sums.append((currency, Decimal(total or 0).quantize(CENT)))
     for column in columns.values():
         column.sums.sort()
+    if recent_only:
+        qs = qs.exclude(old)
     # A card names no people: their names are on the deal's page, not loaded here.
     deals = qs.select_related("organisation").order_by("next_step_on", "id")
     if per_stage is not None:
-        deals = deals.annotate(
-            place=Window(
-                RowNumber(), partition_by=F("stage_id"), order_by=[F("next_step_on"), F("id")]
+        # Rank the stage's deals on their ids alone, then read the chosen few in full.
+        ranked = (
+            Deal.objects.filter(pk__in=qs.order_by().values("pk"))
+            .annotate(
+                place=Window(
+                    RowNumber(), partition_by=F("stage_id"), order_by=[F("next_step_on"), F("id")]
+                )
             )
-        ).filter(place__gt=skip, place__lte=skip + per_stage)
+            .filter(place__gt=skip, place__lte=skip + per_stage)
+            .values_list("pk", flat=True)
+        )
+        deals = deals.filter(pk__in=list(ranked))
     for deal in deals:
         deal.pipeline = pipeline
         stage = by_stage[deal.stage_id]
