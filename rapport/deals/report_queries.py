@@ -129,8 +129,9 @@ def closed_deals(
     if pipeline is not None:
         qs = qs.filter(pipeline=pipeline)
     hidden = set(
+        # (The period's deals only: the team's every deal would be read otherwise.)
         Deal.people.through.objects.filter(
-            deal__team_id=actor.member.team_id, person__visibility=Visibility.PRIVATE
+            deal__in=qs.order_by().values("pk"), person__visibility=Visibility.PRIVATE
         )
         .exclude(person__owner_id=actor.pk)
         .values_list("deal_id", flat=True)
