@@ -21,10 +21,17 @@ from django.utils.translation import gettext as _
 from rapport.accounts.models import Member
 from rapport.accounts.services import audit_record
 from rapport.deals.queries import team_currency, visible_deals
-from rapport.deals.services import _currency, _date, _ref, _reject_unknown, money
+from rapport.deals.services import (
+    _currency,
+    _date,
+    _organisation,
+    _ref,
+    _reject_unknown,
+    money,
+)
 from rapport.gifts import rules
 from rapport.gifts.models import Direction, Gift, GiftPolicy, Kind, Occasion
-from rapport.people.models import Organisation, Person, Visibility
+from rapport.people.models import Person, Visibility
 from rapport.people.queries import visible_people
 from rapport.trust.signals import touch
 
@@ -98,16 +105,6 @@ def _person(actor: Any, value: Any) -> Person:
     found = visible_people(actor).filter(pk=pk).first()
     if found is None:
         raise ValidationError({"person": _("no such person: %(id)s") % {"id": pk}})
-    return found
-
-
-def _organisation(actor: Any, value: Any) -> Organisation | None:
-    pk = _ref(value, "organisation", _("organisation"))
-    if pk is None:
-        return None
-    found = Organisation.objects.filter(team_id=actor.member.team_id, pk=pk).first()
-    if found is None:
-        raise ValidationError({"organisation": _("no such organisation: %(id)s") % {"id": pk}})
     return found
 
 
