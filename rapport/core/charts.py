@@ -128,6 +128,19 @@ def trend_chart(
     return mark_safe("".join(parts))  # noqa: S308 - every label above is escaped
 
 
+def _fit(label: str, room: float) -> str:
+    """The label cut to the room under its bars (about 8 units a Latin letter, twice
+    that for a Chinese character), ending with "…" when cut."""
+    budget = max(3, int(room / 8) - 1)
+    used, kept = 0, []
+    for char in label:
+        used += 2 if ord(char) >= 0x2E80 else 1
+        if used > budget:
+            return "".join(kept).rstrip() + "…"
+        kept.append(char)
+    return label
+
+
 def grouped_bar_chart(
     groups: list[tuple[str, int, int]],
     *,
@@ -171,7 +184,7 @@ def grouped_bar_chart(
                     f'<text class="v" x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" '
                     f'text-anchor="middle">{value}</text>'
                 )
-        short = label if len(label) <= 18 else label[:17] + "…"
+        short = _fit(label, slot)
         parts.append(
             f'<text x="{i * slot + slot / 2:.1f}" y="{height - 18}" text-anchor="middle">'
             f"{escape(short)}<title>{escape(label)}</title></text>"
