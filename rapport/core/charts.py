@@ -132,7 +132,7 @@ def _fit(label: str, room: float) -> str:
     """The label cut to the room under its bars (about 8 units a Latin letter, twice
     that for a Chinese character), ending with "…" when cut."""
     budget = max(3, int(room / 8) - 1)
-    used, kept = 0, []
+    used, kept = 0, list[str]()
     for char in label:
         used += 2 if ord(char) >= 0x2E80 else 1
         if used > budget:

@@ -307,6 +307,11 @@ HANDLERS: dict[str, tuple[str, Handler]] = {
     "trust.EvidenceShown.person": ("evidence_shown", _reassign),
     "trust.Claim.person": ("claims", _reassign),
     "trust.Survey.person": ("surveys", _reassign),
+    # What we did for them and told them, and what they signed or owe: theirs still.
+    "value.ValueItem.person": ("value_items", _reassign),
+    "value.ValueReport.person": ("value_reports", _reassign),
+    "agreements.Agreement.client_person": ("agreements", _reassign),
+    "agreements.Obligation.owner_person": ("obligations", _reassign),
     # Computed from the records above: recomputed for the kept person after the merge.
     "trust.TrustScore.person": ("trust_scores", _drop),
     "trust.HistoryLedger.person": ("trust_scores", _drop),

@@ -3,6 +3,8 @@ services, so the page and the API refuse the same things with the same words."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,11 @@ from rapport.value.models import ValueKind
 
 
 class ValueItemForm(forms.Form):
+    # Its own ids: the card sits on a person's page beside other forms with a "title".
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "value_%s")
+        super().__init__(*args, **kwargs)
+
     kind = forms.ChoiceField(label=_("Kind"), choices=ValueKind.choices)
     title = forms.CharField(label=_("What we did"), max_length=200)
     details = forms.CharField(
@@ -31,6 +38,10 @@ class ValueItemForm(forms.Form):
 
 
 class ValueReportForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "value_report_%s")
+        super().__init__(*args, **kwargs)
+
     period_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     period_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     language = forms.ChoiceField(label=_("Client's language"), choices=settings.LANGUAGES)
