@@ -51,7 +51,10 @@ def test_drag_a_card_to_another_stage_and_close_it_with_a_reason(
     card = page.locator('[data-testid=deal-card]:has-text("ERP rollout")')
     card.wait_for()
 
-    drag(page, card, column)
+    # Wait for the server's answer to the move: the dragged card is in its new column
+    # at once, before the move is saved.
+    with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST"):
+        drag(page, card, column)
 
     page.locator('.deal-cards[data-stage-name="Qualified"] [data-testid=deal-card]').wait_for()
     page.wait_for_load_state("networkidle")
@@ -69,7 +72,8 @@ def test_drag_a_card_to_another_stage_and_close_it_with_a_reason(
     dialog.wait_for()
     page.select_option("#close-reason", "relationship")
     page.fill("#close-note", "The CFO knows our work")
-    page.click("[data-testid=close-submit]")
+    with page.expect_response(lambda r: "/move/" in r.url and r.request.method == "POST"):
+        page.click("[data-testid=close-submit]")
 
     page.locator('.deal-cards[data-stage-name="Won"] [data-testid=deal-card]').wait_for()
     page.wait_for_load_state("networkidle")

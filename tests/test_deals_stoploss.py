@@ -327,6 +327,18 @@ def test_walking_away_closes_the_deal_as_abandoned_with_the_reason(alice):
     assert [d.choice for d in queries.stoploss_decisions_of(deal)] == ["walk_away"]
 
 
+def test_abandoned_is_not_a_reason_to_pick_by_hand(alice):
+    """Only a stop-loss decision records a deal as abandoned at its stop-loss."""
+    deal = new_deal(alice)
+    lost = deal.pipeline.stages.get(name="Lost")
+    with pytest.raises(ValidationError) as refused:
+        services.deal_move(actor=alice, deal=deal, stage=lost, reason="abandoned")
+    assert "reason" in refused.value.message_dict
+    assert fresh(deal).closed_at is None
+    page = client_for(alice).get(f"/deals/{deal.pk}/").content.decode()
+    assert 'value="abandoned"' not in page and 'value="price"' in page
+
+
 # -- the agenda ------------------------------------------------------------------------------
 
 

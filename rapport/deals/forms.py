@@ -7,7 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rapport.deals.models import CloseReason, Investment, StopLossDecision
+from rapport.deals.models import Investment, StopLossDecision, chosen_reasons
 
 
 def _date(label: Any) -> forms.DateField:
@@ -90,7 +90,7 @@ class MoveForm(forms.Form):
     stage = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.ChoiceField(
         label=_("Why was it won or lost?"),
-        choices=[("", "—"), *CloseReason.choices],
+        choices=[("", "—"), *chosen_reasons()],
         required=False,
     )
     note = forms.CharField(

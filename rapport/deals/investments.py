@@ -221,6 +221,7 @@ def stoploss_decide(
             stage=_lost_stage(deal),
             reason=CloseReason.ABANDONED,
             note=reason,
+            walked_away=True,
         )
     return decision
 

@@ -1,9 +1,13 @@
 """Pipelines, their stages, deals and each deal's stage history.
 
 Money is Decimal in the deal's currency (the team's by default); sums are made per
-currency, never across currencies and never in floats."""
+currency, never across currencies: in Python as Decimal, or by the database (exact on
+PostgreSQL; on SQLite, which keeps decimals as floats, exact to the cent at any size a
+board holds)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -91,6 +95,12 @@ class CloseReason(models.TextChoices):
     NO_DECISION = "no_decision", _("No decision")
     OTHER = "other", _("Other")
     ABANDONED = "abandoned", _("Abandoned at stop-loss")
+
+
+def chosen_reasons() -> list[tuple[str, Any]]:
+    """The reasons a user may give for closing a deal by hand (abandonment is recorded
+    by a stop-loss decision), their labels still lazy (translated when shown)."""
+    return [(value, label) for value, label in CloseReason.choices if value != "abandoned"]
 
 
 class Deal(models.Model):

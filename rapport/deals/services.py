@@ -416,8 +416,11 @@ def _summary(deal: Deal) -> str:
     return f"{deal.title} ({deal.amount} {deal.currency})"
 
 
-def _check_close(stage: Stage, reason: str | None, note: str) -> tuple[str, str]:
-    """The reason and note a move to `stage` records: required for a closed stage."""
+def _check_close(
+    stage: Stage, reason: str | None, note: str, *, walked_away: bool = False
+) -> tuple[str, str]:
+    """The reason and note a move to `stage` records: required for a closed stage.
+    "Abandoned at stop-loss" is only ever the record of a stop-loss decision."""
     reason = (reason or "").strip()
     note = (note or "").strip()
     if not stage.is_closed:
@@ -433,6 +436,10 @@ def _check_close(stage: Stage, reason: str | None, note: str) -> tuple[str, str]
         )
     if reason not in CloseReason.values:
         raise ValidationError({"reason": _("unknown reason “%(r)s”") % {"r": reason}})
+    if reason == CloseReason.ABANDONED and not walked_away:
+        raise ValidationError(
+            {"reason": _("a deal is abandoned at its stop-loss by deciding to walk away")}
+        )
     if reason == CloseReason.OTHER and not note:
         raise ValidationError({"note": _("say what the other reason was")})
     return reason, note
@@ -608,6 +615,7 @@ def deal_move(
     stage: Stage | int,
     reason: str | None = None,
     note: str = "",
+    walked_away: bool = False,
 ) -> Deal:
     """Move a deal to another stage of its own pipeline, recording the change. A move to
     a won or lost stage closes the deal and needs a reason (and words for "other"); a
@@ -620,7 +628,7 @@ def deal_move(
         return deal
     if not target.is_closed and _undecided(deal):
         raise ValidationError({"stage": _undecided_message()})
-    reason, note = _check_close(target, reason, note)
+    reason, note = _check_close(target, reason, note, walked_away=walked_away)
     now = timezone.now()
     origin = deal.stage
     deal.stage = target

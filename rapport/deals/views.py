@@ -26,7 +26,7 @@ from rapport.deals.forms import (
     NextStepForm,
     PipelineForm,
 )
-from rapport.deals.models import CloseReason, Deal, Pipeline
+from rapport.deals.models import Deal, Pipeline, chosen_reasons
 
 
 def _messages(exc: ValidationError) -> list[str]:
@@ -42,7 +42,7 @@ def _board(
         "board": queries.board(request.user, pipeline, per_stage=queries.BOARD_CARDS),
         "pipeline": pipeline,
         "pipelines": queries.pipelines(request.user),
-        "reasons": CloseReason.choices,
+        "reasons": chosen_reasons(),
         "errors": errors or [],
         "recent_days": queries.RECENTLY_CLOSED_DAYS,
     }
@@ -245,7 +245,7 @@ def _detail(
             "card": card,
             "history": queries.stage_history(deal),
             "stages": queries.stages_of(deal.pipeline),
-            "reasons": CloseReason.choices,
+            "reasons": chosen_reasons(),
             "next_form": next_form
             or NextStepForm(
                 initial={"next_step": deal.next_step, "next_step_on": deal.next_step_on}
