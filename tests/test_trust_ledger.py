@@ -6,6 +6,7 @@ a ledger when a row it covers changes, and the carried decay must be exact."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import pytest
@@ -54,8 +55,15 @@ def history(actor: Any, person: Any, n: int, *, start: dt.datetime = NOW) -> lis
 
 def read(person: Any, now: dt.datetime) -> list[tuple[Any, ...]]:
     events = evidence.people_events([(person, 1.0)], now, itemised=ITEMISED)[person.pk]
-    return sorted(
-        (e.kind, e.at, round(e.scale, 9), e.count, e.key, e.label, e.dated) for e in events
+    return sorted((e.kind, e.at, e.key, e.count, e.label, e.dated, e.scale) for e in events)
+
+
+def same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
+    """The same events, their weights equal but for float rounding (sums carried by a
+    factor differ from sums taken afresh in the last bits)."""
+    return len(a) == len(b) and all(
+        x[:-1] == y[:-1] and math.isclose(x[-1], y[-1], rel_tol=1e-9, abs_tol=1e-12)
+        for x, y in zip(a, b, strict=True)
     )
 
 
@@ -72,13 +80,13 @@ def test_a_long_history_reads_the_same_from_its_ledger(
     history(alice, wang, 30)
     expected = without_ledger(wang, NOW, monkeypatch)
     assert not HistoryLedger.objects.exists()
-    assert read(wang, NOW) == expected  # builds the ledger
+    assert same(read(wang, NOW), expected)  # builds the ledger
     kept = HistoryLedger.objects.get(person=wang)
     assert sum(g[3] for g in kept.groups) == 30 - ITEMISED - 3
-    assert read(wang, NOW) == expected  # reads it
+    assert same(read(wang, NOW), expected)  # reads it
     # Weeks later the kept sums are carried forward exactly.
     later = NOW + dt.timedelta(days=45)
-    assert read(wang, later) == without_ledger(wang, later, monkeypatch)
+    assert same(read(wang, later), without_ledger(wang, later, monkeypatch))
     assert HistoryLedger.objects.get(person=wang).built_at == kept.built_at
 
 
@@ -101,8 +109,8 @@ def test_editing_an_old_conversation_forgets_the_ledger_and_the_card_shows_the_e
     )
     assert not HistoryLedger.objects.filter(person=wang).exists()
     after = read(wang, NOW)
-    assert after != before
-    assert after == without_ledger(wang, NOW, monkeypatch)
+    assert not same(after, before)
+    assert same(after, without_ledger(wang, NOW, monkeypatch))
 
 
 def test_a_new_conversation_leaves_the_ledger_in_place(alice: Any) -> None:
@@ -182,4 +190,4 @@ def test_whatever_is_written_the_card_reads_as_if_there_were_no_ledger(
             )
         elif op == "later":
             now += dt.timedelta(days=n)
-        assert read(wang, now) == without_ledger(wang, now, monkeypatch)
+        assert same(read(wang, now), without_ledger(wang, now, monkeypatch))
