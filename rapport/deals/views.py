@@ -363,33 +363,36 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     return _detail(request, queries.deal_for(request.user, deal_id), move_form=form, status=422)
 
 
-@login_required
-@require_POST
-def deal_invest(request: HttpRequest, deal_id: int) -> HttpResponse:
-    """Log an investment entry against the deal's stop-loss."""
+def _stoploss_post(
+    request: HttpRequest, deal_id: int, form_class: Any, write: Any, form_name: str
+) -> HttpResponse:
+    """A stop-loss form posted from the deal page: back to its section when saved, else
+    the page again with the form's errors."""
     deal = queries.deal_for(request.user, deal_id, write=True)
-    form = InvestmentForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            investments.investment_log(actor=request.user, deal=deal, **form.cleaned_data)
+            write(actor=request.user, deal=deal, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             return redirect(reverse("deal_detail", args=[deal.pk]) + "#stoploss")
-    return _detail(request, deal, invest_form=form, status=422)
+    return _detail(request, deal, **{form_name: form}, status=422)
+
+
+@login_required
+@require_POST
+def deal_invest(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Log an investment entry against the deal's stop-loss."""
+    return _stoploss_post(
+        request, deal_id, InvestmentForm, investments.investment_log, "invest_form"
+    )
 
 
 @login_required
 @require_POST
 def deal_stoploss_decide(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Record the decision about a deal that crossed its stop-loss."""
-    deal = queries.deal_for(request.user, deal_id, write=True)
-    form = DecisionForm(request.POST)
-    if form.is_valid():
-        try:
-            investments.stoploss_decide(actor=request.user, deal=deal, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect(reverse("deal_detail", args=[deal.pk]) + "#stoploss")
-    return _detail(request, deal, decision_form=form, status=422)
+    return _stoploss_post(
+        request, deal_id, DecisionForm, investments.stoploss_decide, "decision_form"
+    )
