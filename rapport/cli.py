@@ -753,7 +753,7 @@ def _print_deals(boards: list[Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from rapport.deals.report import money_line
+    from rapport.deals.report import flags, money_line
 
     for board in boards:
         table = Table(title=f"{board.pipeline.name}: {money_line(board.open_totals)} open")
@@ -770,14 +770,13 @@ def _print_deals(boards: list[Any]) -> None:
             )
             for card in column.cards:
                 deal = card.deal
-                flags = [*card.winwin.reasons, *(["stale"] if card.stale else [])]
                 table.add_row(
                     "",
                     escape(deal.title),
                     escape(deal.organisation.name if deal.organisation else ""),
                     f"{deal.amount:,.2f} {deal.currency}",
                     f"{deal.next_step_on:%Y-%m-%d} {escape(deal.next_step)}",
-                    ", ".join(flags).replace("_", " "),
+                    escape("; ".join(flags(card))),
                 )
         console.print(table, emoji=False)
 

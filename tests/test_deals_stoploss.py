@@ -393,6 +393,31 @@ def test_the_agenda_api_and_cli_carry_the_stop_loss_section(alice):
     assert as_json["sections"]["stoploss"]["items"][0]["urgent"] is False
 
 
+def test_rapport_deals_shows_where_each_deal_stands_against_its_stop_loss(alice, monkeypatch):
+    from rapport import cli
+
+    log(alice, new_deal(alice, title="Near one"), kind="expense", amount="4100")
+    log(alice, new_deal(alice, title="Crossed one"), kind="hours", hours="41", rate="10")
+    new_deal(alice, title="Calm one")
+    monkeypatch.setattr(cli.console, "width", 250)
+    runner = CliRunner()
+
+    table = runner.invoke(app, ["deals", "--user", "alice"])
+    body = json.loads(runner.invoke(app, ["deals", "--user", "alice", "--json"]).output)
+
+    assert table.exit_code == 0, table.output
+    rows = {line.split("│")[2].strip(): line for line in table.output.splitlines() if "one" in line}
+    assert "80% of the stop-loss: 4,100.00 EUR of 5,000.00 EUR" in rows["Near one"]
+    assert "Stop-loss crossed" in rows["Crossed one"] and "41 of 40 hours" in rows["Crossed one"]
+    assert "stop-loss" not in rows["Calm one"].lower()
+    cards = {c["title"]: c for s in body["pipelines"][0]["stages"] for c in s["deals"]}
+    assert cards["Near one"]["stoploss"]["status"] == "near"
+    assert cards["Near one"]["stoploss"]["money_percent"] == 82
+    assert cards["Crossed one"]["stoploss"]["status"] == "crossed"
+    assert cards["Crossed one"]["stoploss"]["hours_invested"] == "41.00"
+    assert cards["Calm one"]["stoploss"]["status"] == "ok"
+
+
 # -- the API ---------------------------------------------------------------------------------
 
 

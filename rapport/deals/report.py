@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from rapport.deals.queries import Board, Card
 
 
@@ -26,7 +28,39 @@ def _card(card: Card) -> dict[str, Any]:
         "days_in_stage": card.stage_days,
         "one_sided": list(card.winwin.reasons),
         "stale": card.stale,
+        "stoploss": None if card.stoploss is None else _stoploss(card),
     }
+
+
+def _stoploss(card: Card) -> dict[str, Any]:
+    use = card.stoploss
+    assert use is not None
+    return {
+        "status": use.status,
+        "money_invested": str(use.money_invested),
+        "money_limit": None if use.money_limit is None else str(use.money_limit),
+        "money_percent": use.money_percent,
+        "hours_invested": str(use.hours_invested),
+        "hours_limit": None if use.hours_limit is None else str(use.hours_limit),
+        "hours_percent": use.hours_percent,
+    }
+
+
+def flags(card: Card) -> list[str]:
+    """The card's warnings in words, for a table: one-sided, stale, and where it stands
+    against its stop-loss once near it ("stop-loss crossed: 5,100.00 EUR of 5,000.00 EUR")."""
+    found = [reason.replace("_", " ") for reason in card.winwin.reasons]
+    if card.stale:
+        found.append("stale")
+    use = card.stoploss
+    if use is not None and use.crossed:
+        found.append(
+            _("Stop-loss crossed: %(figures)s. Decide: raise the limit or walk away")
+            % {"figures": card.stoploss_figures}
+        )
+    elif use is not None and use.near:
+        found.append(_("80%% of the stop-loss: %(figures)s") % {"figures": card.stoploss_figures})
+    return found
 
 
 def boards_as_json(boards: list[Board]) -> dict[str, Any]:
