@@ -1644,6 +1644,9 @@ def report_value(
                             "currency": i.currency or None,
                             "hours": str(i.hours) if i.hours is not None else None,
                             "told": i.told_at is not None,
+                            "through": i.person.display_name
+                            if view.for_organisation and i.person_id
+                            else None,
                         }
                         for i in g.items
                     ],

@@ -124,6 +124,46 @@ def test_the_card_is_a_page_of_its_own_without_javascript(
     assert reverse("organisation_value", args=[book["huawei"].pk]) in org_page.content.decode()
 
 
+def test_an_organisation_s_card_and_report_name_the_person_each_item_went_through(
+    alice: Any, ledger: dict[str, Any], book: dict[str, Any], client: Any
+) -> None:
+    huawei = book["huawei"]
+    services.value_item_create(
+        actor=alice,
+        organisation=huawei,
+        kind="work",
+        title="ERP health check",
+        delivered_on=TODAY - 2 * DAY,
+    )
+    user = client_for(alice)
+
+    card = user.get(reverse("organisation_value", args=[huawei.pk]), headers=HTMX)
+    created = user.post(
+        reverse("organisation_value_report_create", args=[huawei.pk]),
+        {
+            "period_from": (TODAY - 60 * DAY).isoformat(),
+            "period_to": TODAY.isoformat(),
+            "language": "en",
+            "days": "30",
+        },
+        headers=HTMX,
+    )
+    url = re.search(r'data-testid="value-report-url">([^<]+)<', created.content.decode())
+    assert url
+    page = client.get(url.group(1).replace("http://testserver", ""))
+
+    text = words(card)
+    for title in ("ERP health check", "Excel workshop", "运费节省", "Ancient advice"):
+        assert title in text
+    assert "Anna's audit" not in text
+    assert text.count("through 王小明") == 4
+    # Wang's items are edited on Wang's card; the organisation's own item here.
+    assert card.content.decode().count('data-testid="delete-value"') == 1
+    report = words(page)
+    assert "ERP health check" in report and "Excel workshop" in report
+    assert "through 王小明" in report and "Ancient advice" not in report
+
+
 def test_adding_an_item_from_the_card_and_bad_input_named_on_the_form(
     alice: Any, book: dict[str, Any]
 ) -> None:

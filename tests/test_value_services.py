@@ -190,6 +190,59 @@ def test_a_report_for_an_organisation_is_logged_with_its_current_people(
     assert list(email.participants.all()) == [book["wang"]]
 
 
+def test_an_organisation_s_report_counts_its_people_s_items_while_they_were_there(
+    alice: Any, bob: Any, book: dict[str, Any]
+) -> None:
+    huawei = book["huawei"]
+    direct = services.value_item_create(
+        actor=alice,
+        organisation=huawei,
+        kind="work",
+        title="ERP health check",
+        delivered_on=TODAY - 3 * DAY,
+    )
+    through_wang = record(alice, book["wang"], "Tariff advice to the CFO", kind="advice")
+    former = person_create(actor=alice, display_name="Former buyer")
+    role_create(
+        actor=alice,
+        person=former,
+        organisation=huawei,
+        started_on=TODAY - 400 * DAY,
+        ended_on=TODAY - 20 * DAY,
+    )
+    while_there = record(alice, former, "Trained the buyer's team", delivered_on=TODAY - 25 * DAY)
+    after_leaving = record(alice, former, "Advice after they left", delivered_on=TODAY - 5 * DAY)
+    joiner = person_create(actor=alice, display_name="New joiner")
+    role_create(actor=alice, person=joiner, organisation=huawei, started_on=TODAY - 2 * DAY)
+    before_joining = record(alice, joiner, "Met before joining", delivered_on=TODAY - 6 * DAY)
+    secret = person_create(actor=bob, display_name="Bob's man at Huawei", visibility="private")
+    role_create(actor=bob, person=secret, organisation=huawei)
+    hidden = services.value_item_create(
+        actor=bob,
+        person=secret,
+        kind="saving",
+        title="Bob's private saving",
+        delivered_on=TODAY - 4 * DAY,
+    )
+    elsewhere = record(alice, book["anna"], "Anna's saving")
+
+    report, _token = services.value_report_create(
+        actor=alice, organisation=huawei, period_from=TODAY - 60 * DAY, period_to=TODAY
+    )
+    covered = {i.pk for i in queries.report_items(report)}
+    card = {i.pk for i in queries.ledger(alice, organisation=huawei).items}
+    bobs_card = {i.pk for i in queries.ledger(bob, organisation=huawei).items}
+    services.value_report_send(actor=alice, report=report)
+
+    assert covered == card == {direct.pk, through_wang.pk, while_there.pk}
+    assert bobs_card == covered | {hidden.pk}
+    told = set(ValueItem.objects.filter(told_at__isnull=False).values_list("pk", flat=True))
+    assert told == covered
+    assert not told & {after_leaving.pk, before_joining.pk, hidden.pk, elsewhere.pk}
+    view = queries.report_view(report)
+    assert view.for_organisation and view.totals.count == 3
+
+
 def test_a_report_period_and_link_are_checked(alice: Any, book: dict[str, Any]) -> None:
     cases = [
         ({"period_from": TODAY, "period_to": TODAY - DAY}, "to"),

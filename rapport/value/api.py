@@ -164,12 +164,14 @@ def _client_ids(person_id: int | None, organisation_id: int | None) -> dict[str,
 
 @router.get("/value-items", response=ValuePage, summary="List value delivered, newest first")
 def list_value_items(request: HttpRequest, filters: Query[ValueFilters]) -> dict[str, Any]:
-    """Filter by client (person_id or organisation_id) and by delivery date (from, to)."""
+    """Filter by client (person_id or organisation_id) and by delivery date (from, to).
+    An organisation's items include its people's delivered while they held a role there,
+    as on its card (their person_id says whom each went through)."""
     qs = queries.visible_items(request.user)
     if filters.person_id is not None:
         qs = qs.filter(person_id=filters.person_id)
     if filters.organisation_id is not None:
-        qs = qs.filter(organisation_id=filters.organisation_id)
+        qs = qs.filter(queries.of_organisation(filters.organisation_id, request.user))
     if filters.from_ is not None:
         qs = qs.filter(delivered_on__gte=filters.from_)
     if filters.to is not None:

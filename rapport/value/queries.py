@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from rapport.people.models import Organisation, Person
+from rapport.people.models import Organisation, Person, Role
 from rapport.people.queries import visible_people
 from rapport.value import totals
 from rapport.value.models import ValueItem, ValueKind, ValueReport
@@ -44,6 +44,22 @@ def item_for(actor: Any, item_id: int | str, *, write: bool = False) -> ValueIte
         raise Http404("No such value item") from exc
 
 
+def of_organisation(organisation: Organisation | int, viewer: Any) -> Q:
+    """The items an organisation's ledger and reports count: those recorded for it, and
+    those recorded for a person who held a role there on the day it was delivered (the
+    work went to the firm through them), as far as `viewer` may see that person. A
+    colleague's private contact's items are never counted."""
+    at_the_time = Role.objects.filter(
+        person_id=OuterRef("person_id"), organisation=organisation
+    ).filter(
+        Q(started_on__isnull=True) | Q(started_on__lte=OuterRef("delivered_on")),
+        Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("delivered_on")),
+    )
+    return Q(organisation=organisation) | (
+        Q(person__in=visible_people(viewer)) & Exists(at_the_time)
+    )
+
+
 def items_of(
     actor: Any,
     *,
@@ -52,12 +68,13 @@ def items_of(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> QuerySet[ValueItem]:
-    """One client's items (or all visible ones), optionally within dates, newest first."""
+    """One client's items (or all visible ones), optionally within dates, newest first.
+    An organisation's include its people's while they were there (`of_organisation`)."""
     qs = visible_items(actor)
     if person is not None:
         qs = qs.filter(person=person)
     if organisation is not None:
-        qs = qs.filter(organisation=organisation)
+        qs = qs.filter(of_organisation(organisation, actor))
     if since is not None:
         qs = qs.filter(delivered_on__gte=since)
     if until is not None:
@@ -81,7 +98,8 @@ def report_for(actor: Any, report_id: int | str, *, write: bool = False) -> Valu
 
 
 def report_items(report: ValueReport) -> QuerySet[ValueItem]:
-    """The items a report covers: its client's, delivered within its period."""
+    """The items a report covers: its client's, delivered within its period (for an
+    organisation, with its people's while they were there, as its author may see them)."""
     qs = ValueItem.objects.filter(
         team_id=report.team_id,
         delivered_on__gte=report.period_from,
@@ -90,8 +108,8 @@ def report_items(report: ValueReport) -> QuerySet[ValueItem]:
     if report.person_id is not None:
         qs = qs.filter(person_id=report.person_id)
     else:
-        qs = qs.filter(organisation=report.organisation)
-    return qs.order_by("delivered_on", "id")
+        qs = qs.filter(of_organisation(report.organisation_id, report.created_by))
+    return qs.select_related("person").order_by("delivered_on", "id")
 
 
 def report_state(report: ValueReport, now: dt.datetime) -> str:
@@ -121,7 +139,7 @@ def ledger(
     now = timezone.now()
     items = list(
         items_of(actor, person=person, organisation=organisation).select_related(
-            "deal", "recorded_by__member__person"
+            "person", "deal", "recorded_by__member__person"
         )
     )
     reports = visible_reports(actor)
@@ -158,6 +176,8 @@ class ReportView:
     period_to: dt.date
     groups: list[ReportGroup] = field(default_factory=list)
     totals: totals.Totals = field(default_factory=totals.Totals)
+    # An organisation's report names the person each of its people's items went to.
+    for_organisation: bool = False
 
 
 def _author(user: Any) -> str:
@@ -181,6 +201,7 @@ def report_view(report: ValueReport) -> ReportView:
         period_from=report.period_from,
         period_to=report.period_to,
         totals=totals.totals(items),
+        for_organisation=report.organisation_id is not None,
     )
     for kind, group, subtotal in totals.by_kind(items, KIND_ORDER):
         view.groups.append(
