@@ -225,6 +225,90 @@ def test_a_deal_from_a_referral_about_a_colleague_s_private_contact_is_not_count
     assert report_queries.winloss_report(bob).report.top_referrers[0][0] == "Bob's referrer"
 
 
+CLOSE = st.fixed_dictionaries(
+    {
+        "by_bob": st.booleans(),
+        "won": st.booleans(),
+        "amount": st.decimals(min_value=0, max_value=10**7, places=2, allow_nan=False),
+        "currency": st.sampled_from(["USD", "CNY"]),
+        "reason": st.sampled_from(["price", "capability", "timing"]),
+        "tenders": st.booleans(),
+        "person": st.sampled_from([None, "wang", "bobs_secret", "alices_secret"]),
+        "referral": st.sampled_from([None, "shared", "bobs"]),
+        "our_bid": st.one_of(st.none(), st.decimals(min_value=0, max_value=10**6, places=2)),
+        "bids": st.lists(
+            st.tuples(
+                st.sampled_from(["Sany", "Zoomlion", "XCMG"]),
+                st.one_of(st.none(), st.decimals(min_value=0, max_value=10**6, places=2)),
+            ),
+            max_size=3,
+            unique_by=lambda b: b[0],
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(closes=st.lists(CLOSE, max_size=7))
+def test_the_database_s_sums_are_the_report_of_the_deals_one_by_one(alice, bob, book, closes):
+    Deal.objects.all().delete()
+    hidden = person_create(actor=bob, display_name="Bob's referrer", visibility="private")
+    referrals = {
+        "shared": referral_create(actor=alice, referrer=book["wang"], referred=book["anna"]),
+        "bobs": referral_create(actor=bob, referrer=hidden, referred=book["wang"]),
+    }
+    for n, close in enumerate(closes):
+        actor = bob if close["by_bob"] else alice
+        # One's own private contacts and referrals only: a colleague's cannot be chosen.
+        if close["person"] == ("alices_secret" if close["by_bob"] else "bobs_secret"):
+            close["person"] = None
+        if close["referral"] == "bobs" and not close["by_bob"]:
+            close["referral"] = None
+        person, referral = close["person"], close["referral"]
+        deal = closed_deal(
+            actor,
+            "won" if close["won"] else "lost",
+            close["reason"],
+            title=f"Deal {n}",
+            amount=str(close["amount"]),
+            currency=close["currency"],
+            people=[book[person].pk] if person else [],
+            referral=referrals[referral].pk if referral else None,
+        )
+        if close["tenders"]:
+            named = [{"name": name, "amount": amount} for name, amount in close["bids"]]
+            bids.tender_save(
+                actor=actor,
+                deal=deal,
+                our_bid=close["our_bid"],
+                competitors=named,
+                winner=named[0]["name"] if named and not close["won"] else None,
+            )
+    start, end = report_queries.default_period()
+
+    for reader, unseen in ((alice, "bobs_secret"), (bob, "alices_secret")):
+        summed = report_queries.winloss_report(reader).report
+        one_by_one = win_loss(
+            report_queries.closed_deals(reader, start=start, end=end),
+            reasons=report_queries.CloseReason.values,
+        )
+        assert summed.as_json() == one_by_one.as_json()
+        countable = [
+            c
+            for c in closes
+            if c["person"] != unseen and (reader is bob or c["referral"] != "bobs")
+        ]
+        assert summed.overall.total == len(countable)
+        assert summed.overall.won == sum(c["won"] for c in countable)
+        for currency, total in summed.overall.won_amounts:
+            assert total == sum(
+                (c["amount"] for c in countable if c["won"] and c["currency"] == currency),
+                Decimal(0),
+            )
+
+
 # -- page, API and CLI -------------------------------------------------------------------
 
 

@@ -48,13 +48,14 @@ class Tally:
     _won_sums: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     _lost_sums: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
-    def add(self, deal: ClosedDeal) -> None:
-        if deal.won:
-            self.won += 1
-            self._won_sums[deal.currency] += deal.amount
+    def add(self, won: bool, currency: str, amount: Decimal, count: int = 1) -> None:
+        """Count `count` deals won (or lost) worth `amount` together in `currency`."""
+        if won:
+            self.won += count
+            self._won_sums[currency] += amount
         else:
-            self.lost += 1
-            self._lost_sums[deal.currency] += deal.amount
+            self.lost += count
+            self._lost_sums[currency] += amount
 
     @property
     def total(self) -> int:
@@ -97,19 +98,20 @@ class CompetitorRow:
     met: int = 0
     won_against: int = 0
     lost_to: int = 0
-    _gaps: dict[str, list[Decimal]] = field(default_factory=lambda: defaultdict(list))
+    _gap_sums: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    _gap_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     @property
     def average_gap(self) -> list[tuple[str, Decimal]]:
         return sorted(
-            (c, (sum(gaps, Decimal(0)) / len(gaps)).quantize(CENT, rounding=ROUND_HALF_EVEN))
-            for c, gaps in self._gaps.items()
-            if gaps
+            (c, (total / self._gap_counts[c]).quantize(CENT, rounding=ROUND_HALF_EVEN))
+            for c, total in self._gap_sums.items()
+            if self._gap_counts[c]
         )
 
     @property
     def priced(self) -> int:
-        return sum(len(g) for g in self._gaps.values())
+        return sum(self._gap_counts.values())
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -148,37 +150,126 @@ class Report:
         }
 
 
-def win_loss(deals: Iterable[ClosedDeal], *, reasons: Iterable[str] = ()) -> Report:
-    """The report over `deals`. `reasons` lists the close reasons in the order shown
+# -- the report from groups -----------------------------------------------------------------
+# A large team closes thousands of deals a year: the database counts and sums them in
+# groups alike in everything the report breaks them down by, and the report is made from
+# the groups. `summarise` makes the same groups from single deals.
+
+
+@dataclass(frozen=True)
+class DealGroup:
+    """`count` closed deals alike in outcome, currency, reason, pipeline, whether they
+    came from a referral and whether they were tenders, worth `amount` together."""
+
+    won: bool
+    currency: str
+    reason: str
+    pipeline: str
+    referred: bool
+    tendered: bool
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ReferrerGroup:
+    """`count` deals from one referrer's referrals, alike in outcome and currency."""
+
+    referrer: str
+    won: bool
+    currency: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class BidGroup:
+    """A competitor's `met` bids in tenders alike in outcome and currency, whether the
+    competitor was the winner, and over the `priced` of them where both bids are known,
+    the sum of their bid less ours."""
+
+    competitor: str
+    won: bool
+    beat_us: bool
+    currency: str | None
+    met: int
+    priced: int
+    gap: Decimal
+
+
+@dataclass
+class Summary:
+    deals: list[DealGroup]
+    referrers: list[ReferrerGroup]
+    bids: list[BidGroup]
+
+
+def summarise(deals: Iterable[ClosedDeal]) -> Summary:
+    """Single deals as the groups the report is made from."""
+    groups: dict[tuple[bool, str, str, str, bool, bool], list[Any]] = {}
+    referrers: dict[tuple[str, bool, str], list[Any]] = {}
+    bids: dict[tuple[str, bool, bool, str | None], list[Any]] = {}
+    for deal in deals:
+        key = (
+            deal.won,
+            deal.currency,
+            deal.reason,
+            deal.pipeline,
+            deal.referrer is not None,
+            deal.tender_currency is not None,
+        )
+        found = groups.setdefault(key, [0, Decimal(0)])
+        found[0] += 1
+        found[1] += deal.amount
+        if deal.referrer is not None:
+            found = referrers.setdefault((deal.referrer, deal.won, deal.currency), [0, Decimal(0)])
+            found[0] += 1
+            found[1] += deal.amount
+        for name, amount in deal.bids:
+            beat_us = not deal.won and deal.winner == name
+            found = bids.setdefault((name, deal.won, beat_us, deal.tender_currency), [0, 0, 0])
+            found[0] += 1
+            if amount is not None and deal.our_bid is not None and deal.tender_currency:
+                found[1] += 1
+                found[2] += amount - deal.our_bid
+    return Summary(
+        deals=[DealGroup(*key, n, a) for key, (n, a) in groups.items()],
+        referrers=[ReferrerGroup(*key, n, a) for key, (n, a) in referrers.items()],
+        bids=[BidGroup(*key, n, p, Decimal(g)) for key, (n, p, g) in bids.items()],
+    )
+
+
+def report_of(summary: Summary, *, reasons: Iterable[str] = ()) -> Report:
+    """The report from the groups. `reasons` lists the close reasons in the order shown
     (each shown even when no deal has it); other reasons follow in order of name."""
+    known = list(reasons)
     overall = Tally()
     tenders = Tally()
-    by_reason: dict[str, Tally] = {r: Tally() for r in reasons}
+    by_reason: dict[str, Tally] = {r: Tally() for r in known}
     by_pipeline: dict[str, Tally] = {}
-    competitors: dict[str, CompetitorRow] = {}
     with_referral, without_referral = Tally(), Tally()
+    for g in summary.deals:
+        tally = (g.won, g.currency, g.amount, g.count)
+        overall.add(*tally)
+        by_reason.setdefault(g.reason, Tally()).add(*tally)
+        by_pipeline.setdefault(g.pipeline, Tally()).add(*tally)
+        (with_referral if g.referred else without_referral).add(*tally)
+        if g.tendered:
+            tenders.add(*tally)
     referrers: dict[str, Tally] = {}
-    for deal in deals:
-        overall.add(deal)
-        by_reason.setdefault(deal.reason, Tally()).add(deal)
-        by_pipeline.setdefault(deal.pipeline, Tally()).add(deal)
-        if deal.referrer is None:
-            without_referral.add(deal)
-        else:
-            with_referral.add(deal)
-            referrers.setdefault(deal.referrer, Tally()).add(deal)
-        if deal.tender_currency is not None:
-            tenders.add(deal)
-        for name, amount in deal.bids:
-            row = competitors.setdefault(name, CompetitorRow(name=name))
-            row.met += 1
-            if deal.won:
-                row.won_against += 1
-            elif deal.winner == name:
-                row.lost_to += 1
-            if amount is not None and deal.our_bid is not None and deal.tender_currency:
-                row._gaps[deal.tender_currency].append(amount - deal.our_bid)
-    known = list(reasons)
+    for r in summary.referrers:
+        referrers.setdefault(r.referrer, Tally()).add(r.won, r.currency, r.amount, r.count)
+    competitors: dict[str, CompetitorRow] = {}
+    for b in summary.bids:
+        row = competitors.setdefault(b.competitor, CompetitorRow(name=b.competitor))
+        row.met += b.met
+        if b.won:
+            row.won_against += b.met
+        elif b.beat_us:
+            row.lost_to += b.met
+        if b.priced and b.currency:
+            row._gap_sums[b.currency] += b.gap
+            row._gap_counts[b.currency] += b.priced
     ordered = {r: by_reason[r] for r in known}
     ordered.update({r: by_reason[r] for r in sorted(set(by_reason) - set(known))})
     return Report(
@@ -195,3 +286,8 @@ def win_loss(deals: Iterable[ClosedDeal], *, reasons: Iterable[str] = ()) -> Rep
         )[:TOP_REFERRERS],
         tenders=tenders,
     )
+
+
+def win_loss(deals: Iterable[ClosedDeal], *, reasons: Iterable[str] = ()) -> Report:
+    """The report over single deals (see `report_of`)."""
+    return report_of(summarise(deals), reasons=reasons)

@@ -55,9 +55,7 @@ def of_organisation(organisation: Organisation | int, viewer: Any) -> Q:
         Q(started_on__isnull=True) | Q(started_on__lte=OuterRef("delivered_on")),
         Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("delivered_on")),
     )
-    return Q(organisation=organisation) | (
-        Q(person__in=visible_people(viewer)) & Exists(at_the_time)
-    )
+    return Q(organisation=organisation) | Q(Exists(at_the_time), person__in=visible_people(viewer))
 
 
 def items_of(
@@ -108,6 +106,7 @@ def report_items(report: ValueReport) -> QuerySet[ValueItem]:
     if report.person_id is not None:
         qs = qs.filter(person_id=report.person_id)
     else:
+        assert report.organisation_id is not None
         qs = qs.filter(of_organisation(report.organisation_id, report.created_by))
     return qs.select_related("person").order_by("delivered_on", "id")
 
