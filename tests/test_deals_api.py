@@ -308,7 +308,9 @@ def test_rapport_deals_lists_open_deals_by_stage_with_totals(alice, book, monkey
 
     assert table.exit_code == 0, table.output
     assert "Sales: 9,000.00 CNY + 1,500.50 USD open" in table.output
-    assert "benefit not above price" in table.output
+    assert "One-sided: the client's benefit (1.00) does not exceed the price (9,000.00)" in (
+        " ".join(table.output.split())
+    )
     body = json.loads(result.stdout)
     [sales] = body["pipelines"]
     lead = sales["stages"][0]

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -31,8 +32,10 @@ from django.db.models import (
 )
 from django.db.models.functions import RowNumber
 from django.http import Http404
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rapport.deals.models import (
     Deal,
@@ -133,6 +136,80 @@ def deal_for(actor: Any, deal_id: int | str, *, write: bool = False) -> Deal:
         raise Http404("No such deal") from exc
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A warning chip on a deal's card: its words, a longer explanation on hover, and
+    the test id that names its kind."""
+
+    testid: str
+    text: str
+    title: str = ""
+    warn: bool = True
+
+
+def _flags(card: Card) -> list[Flag]:
+    """The card's chips, in words (the board shows hundreds of cards: made here rather
+    than in the template, where each took about a millisecond)."""
+    d = card.deal
+    found: list[Flag] = []
+    for reason in card.winwin.reasons:
+        if reason == "benefit_not_above_price":
+            text = _(
+                "One-sided: the client's benefit (%(benefit)s) does not exceed the price "
+                "(%(price)s)"
+            ) % {
+                "benefit": floatformat(d.client_benefit, "2g"),
+                "price": floatformat(d.amount, "2g"),
+            }
+            found.append(
+                Flag(
+                    "one-sided",
+                    f"⚖ {text}",
+                    _(
+                        "A deal the client gains nothing from does not last: the next round "
+                        "remembers."
+                    ),
+                )
+            )
+        elif reason == "negative_margin":
+            text = _("One-sided: our margin is negative (%(margin)s)") % {
+                "margin": floatformat(d.margin, "2g")
+            }
+            found.append(Flag("one-sided", f"⚖ {text}"))
+    unchecked = card.winwin.missing
+    if card.winwin.unchecked and not card.winwin.one_sided:
+        if "client_benefit" in unchecked and "margin" in unchecked:
+            text = _("Win-win unchecked: no client benefit nor margin written down")
+        elif "client_benefit" in unchecked:
+            text = _("Win-win unchecked: no client benefit written down")
+        else:
+            text = _("Win-win unchecked: no margin written down")
+        found.append(Flag("unchecked", text, warn=False))
+    stale = card.staleness
+    if stale is not None and stale.quiet:
+        days = stale.idle_days
+        text = ngettext(
+            "Stale: nothing moved for %(days)s day", "Stale: nothing moved for %(days)s days", days
+        ) % {"days": days}
+        found.append(Flag("stale", f"◷ {text}"))
+    if stale is not None and stale.overdue_days:
+        days = stale.overdue_days
+        text = ngettext(
+            "Next step %(days)s day overdue", "Next step %(days)s days overdue", days
+        ) % {"days": days}
+        found.append(Flag("overdue", f"◷ {text}"))
+    use = card.stoploss
+    if use is not None and use.crossed:
+        text = _("Stop-loss crossed: %(figures)s. Decide: raise the limit or walk away") % {
+            "figures": card.stoploss_figures
+        }
+        found.append(Flag("stoploss-crossed", f"⛔ {text}"))
+    elif use is not None and use.near:
+        text = _("80%% of the stop-loss: %(figures)s") % {"figures": card.stoploss_figures}
+        found.append(Flag("stoploss-near", f"⚠ {text}"))
+    return found
+
+
 @dataclass
 class Card:
     """A deal as the board and the table show it, with its flags."""
@@ -156,6 +233,10 @@ class Card:
         if self.stoploss is None:
             return ""
         return stoploss_figures(self.stoploss, self.deal.currency)
+
+    @cached_property
+    def flags(self) -> list[Flag]:
+        return _flags(self)
 
 
 def card_for(deal: Deal, stage: Stage, today: dt.date) -> Card:

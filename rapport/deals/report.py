@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from rapport.deals.queries import Board, Card
 
 
@@ -47,20 +45,8 @@ def _stoploss(card: Card) -> dict[str, Any]:
 
 
 def flags(card: Card) -> list[str]:
-    """The card's warnings in words, for a table: one-sided, stale, and where it stands
-    against its stop-loss once near it ("stop-loss crossed: 5,100.00 EUR of 5,000.00 EUR")."""
-    found = [reason.replace("_", " ") for reason in card.winwin.reasons]
-    if card.stale:
-        found.append("stale")
-    use = card.stoploss
-    if use is not None and use.crossed:
-        found.append(
-            _("Stop-loss crossed: %(figures)s. Decide: raise the limit or walk away")
-            % {"figures": card.stoploss_figures}
-        )
-    elif use is not None and use.near:
-        found.append(_("80%% of the stop-loss: %(figures)s") % {"figures": card.stoploss_figures})
-    return found
+    """The card's warnings in words, as its chips say them on the board."""
+    return [flag.text for flag in card.flags]
 
 
 def boards_as_json(boards: list[Board]) -> dict[str, Any]:
