@@ -556,3 +556,33 @@ def test_the_table_shows_one_stage_a_page_at_a_time(alice, sales, monkeypatch):
     # All stages: each lists its first rows and links to the rest.
     everything = text(client_for(alice).get(f"/deals/pipelines/{pipeline.pk}/table/"))
     assert f"{total - 2} more in this stage" in everything
+
+
+def test_a_card_shows_what_was_typed_as_text_never_as_markup(alice: Any, book: dict[str, Any]):
+    pipeline = services.pipelines_ensure(actor=alice)
+    organisation = book["northwind"]
+    organisation.name = 'Acme <img src=x onerror="alert(1)">'
+    organisation.save()
+    deal = services.deal_create(
+        actor=alice,
+        pipeline=pipeline,
+        title="<script>alert('t')</script> & sons",
+        organisation=organisation,
+        amount="1234567.5",
+        next_step='Say "hi" <b>now</b>',
+        next_step_on=TOMORROW,
+    )
+    Deal.objects.filter(pk=deal.pk).update(next_step_on=TOMORROW - dt.timedelta(days=4))
+
+    response = client_for(alice).get(f"/deals/pipelines/{pipeline.pk}/")
+    raw = response.content.decode()
+    card = raw.split(f'data-deal="{deal.pk}"', 1)[1].split("</article>", 1)[0]
+
+    assert "<script>" not in card and "<img" not in card and "<b>now" not in card
+    assert "&lt;script&gt;alert(&#x27;t&#x27;)&lt;/script&gt; &amp; sons" in card
+    assert "Acme &lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in card
+    assert "Say &quot;hi&quot; &lt;b&gt;now&lt;/b&gt;" in card
+    assert "1,234,567.50" in card
+    # Three days overdue: the date is marked and a chip says so.
+    assert '<span class="warn">' in card and "Next step 3 days overdue" in card
+    assert f'href="/deals/{deal.pk}/"' in card

@@ -34,9 +34,11 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from rapport.core.links import links
 from rapport.deals.models import (
     Deal,
     DealSettings,
@@ -219,6 +221,8 @@ class Card:
     staleness: Staleness | None  # None for a closed deal
     stage_days: int
     stoploss: StopLoss | None = None  # None for a closed deal
+    url: str = ""  # the deal's page (set by `board`, made once for all its cards)
+    move_url: str = ""
 
     @property
     def stale(self) -> bool:
@@ -288,6 +292,12 @@ class Column:
     def more(self) -> int:
         """Deals of the stage not shown as cards."""
         return self.count - len(self.cards)
+
+    @property
+    def cards_html(self) -> SafeString:
+        from rapport.deals.cards import cards_html
+
+        return cards_html(self.cards)
 
 
 @dataclass
@@ -382,11 +392,14 @@ def board(
             .values_list("pk", flat=True)
         )
         deals = deals.filter(pk__in=list(ranked))
+    detail_url, move_url = links("deal_detail"), links("deal_move")
     for deal in deals:
         deal.pipeline = pipeline
         stage = by_stage[deal.stage_id]
         deal.stage = stage
-        columns[stage.pk].cards.append(card_for(deal, stage, today))
+        card = card_for(deal, stage, today)
+        card.url, card.move_url = detail_url(deal.pk), move_url(deal.pk)
+        columns[stage.pk].cards.append(card)
     return Board(pipeline=pipeline, columns=list(columns.values()))
 
 

@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 
 from rapport.accounts.models import Member
 from rapport.commitments.models import Commitment
+from rapport.core.links import links
 from rapport.gifts.rules import trust_kinds as gift_kinds
 from rapport.interactions.models import Interaction, Signal, moment_kinds
 from rapport.people.models import Organisation, Person, Role, Visibility
@@ -149,14 +150,6 @@ def team_members(team_id: int) -> Any:
     """The team's own people (each member's Person): not relationships, so they have no
     trust of their own and add nothing to their organisation's."""
     return Member.objects.filter(team_id=team_id, person__isnull=False).values("person_id")
-
-
-def links(name: str) -> Any:
-    """A function giving the URL of view `name` for an id: one `reverse` for all the rows
-    of a card (hundreds of meetings and promises) instead of one per row."""
-    marker = "2147483647"
-    head, tail = reverse(name, args=[int(marker)]).rsplit(marker, 1)
-    return lambda pk: f"{head}{pk}{tail}"
 
 
 def _midnight(day: dt.date) -> dt.datetime:

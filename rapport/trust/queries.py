@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 
 from rapport.commitments.models import Commitment
 from rapport.core.charts import bar_chart, trend_chart
+from rapport.core.links import links
 from rapport.interactions.models import Interaction
 from rapport.people.common_ground import KnownFact, suggest_topic
 from rapport.people.models import Organisation, Person, Role, Tag, Visibility
@@ -352,7 +353,7 @@ def _situation(
                 upcoming_ids,
             )
         }
-    meeting_url = evidence.links("meeting_detail")
+    meeting_url = links("meeting_detail")
     without_agenda = [
         Ref(
             t["summary"],
