@@ -292,6 +292,58 @@ def add_deals(
     return 0
 
 
+# Gift register entries and value items per size (over three years).
+REGISTER_COUNTS = {"demo": (0, 0), "S": (300, 500), "M": (3_000, 5_000)}
+
+
+def add_registers(
+    size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
+) -> int:
+    """The gifts and value step alone, on a book generated before they existed."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from rapport.accounts.models import Team
+    from rapport.gifts import demo as gifts_demo
+    from rapport.value import demo as value_demo
+
+    team = Team.objects.filter(name=TEAM).first()
+    if team is None:
+        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
+        return 1
+    gifts, items = REGISTER_COUNTS[size_name]
+    users = list(
+        get_user_model().objects.filter(username__in=USERS).select_related("member").order_by("pk")
+    )
+    print(f"Adding {gifts:,} gift register entries and {items:,} value items (seed {seed}).")
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    with transaction.atomic():
+        added = {
+            "gifts": gifts_demo.generate(
+                team=team, users=users, seed=seed, today=now.date(), count=gifts
+            ),
+            "value_items": value_demo.generate(
+                team=team, users=users, seed=seed, now=now, count=items
+            ),
+        }
+    seconds = time.perf_counter() - started
+    checkpoint()
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else dict(previous)
+    meta["database_bytes"] = _database_bytes()
+    meta["registers_step"] = {
+        "seconds": round(seconds, 1),
+        "migrate_seconds_before": migrate_seconds,
+        "added_at": now.isoformat(timespec="seconds"),
+        "seed": seed,
+        "added": added,
+        "generator_commit": _git_commit(),
+    }
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"Gifts and value added in {seconds:,.1f} s: {added}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", required=True, choices=["demo", "S", "M"])
@@ -344,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
 
             if DEAL_COUNTS[args.size][0] and not Deal.objects.filter(title="Deal 000001").exists():
                 return add_deals(args.size, previous, meta_file, args.seed, migrate_seconds)
+            from rapport.gifts.models import Gift
+
+            if REGISTER_COUNTS[args.size][0] and not Gift.objects.exists():
+                return add_registers(args.size, previous, meta_file, args.seed, migrate_seconds)
             print(
                 f"{where} already holds the size {args.size} book generated "
                 f"{previous.get('generated_at')}; not generating a second one."
@@ -398,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         meta_file = settings.DATA_DIR / "bench-generate.json"
         meta_file.write_text(json.dumps({"size": args.size, "seed": args.seed}) + "\n")
         add_deals(args.size, {}, meta_file, args.seed, 0.0)
+        if REGISTER_COUNTS[args.size][0]:
+            add_registers(args.size, {}, meta_file, args.seed, 0.0)
         generated = time.perf_counter() - started
 
     checkpoint()

@@ -64,6 +64,8 @@ TARGETS = {
     "deal_board": 150.0,
     "winloss": 150.0,
     "api_winloss": 150.0,
+    "gift_register": 150.0,
+    "value_org_card": 150.0,
 }
 # The full recompute of every relationship at size M, seconds.
 RECOMPUTE_TARGET_SECONDS = 60.0
@@ -108,6 +110,16 @@ ENDPOINTS = [
         "win/loss report: last 12 months, a whole year back, one pipeline",
     ),
     ("api_winloss", "GET /api/v1/deals/report", "API win/loss report, the same periods"),
+    (
+        "gift_register",
+        "GET /gifts/?…",
+        "gift register: all of it, given only, over-limit only, this year",
+    ),
+    (
+        "value_org_card",
+        "GET /organisations/<id>/value/ (htmx)",
+        "an organisation's value card with its people's items, the largest organisations",
+    ),
 ]
 # Plain calls, not requests: timed in a transaction that is rolled back (see OPERATIONS).
 OPERATIONS = [
@@ -138,6 +150,7 @@ REFRESH_ROWS = [
 ]
 TRUST_ENDPOINTS = {"trust_card", "trust_org_card"}
 DEAL_ENDPOINTS = {"deal_board", "winloss", "api_winloss"}
+REGISTER_ENDPOINTS = {"gift_register", "value_org_card"}
 # Endpoints that need the promises of the book (bench/generate.py adds them).
 COMMITMENT_ENDPOINTS = {
     "agenda",
@@ -629,6 +642,43 @@ def build_deal_targets(alice: Any, n: int, rng: random.Random) -> dict[str, list
     }
 
 
+def build_register_targets(alice: Any, n: int, rng: random.Random) -> dict[str, list[Target]]:
+    """The gift register with its filters, and the value cards of the twelve
+    organisations with the most people at work in them."""
+    from django.db.models import Count
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from rapport.people.models import Organisation
+
+    today = timezone.localdate()
+    registers = [
+        Target("/gifts/", "all", expect="gift"),
+        Target("/gifts/?direction=given", "given", expect="gift"),
+        Target("/gifts/?over=1", "over the limit", expect="gift"),
+        Target(f"/gifts/?year={today.year}", "this year", expect="gift"),
+    ]
+    largest = list(
+        Organisation.objects.filter(team_id=alice.member.team_id)
+        .annotate(n=Count("roles"))
+        .order_by("-n", "pk")
+        .values_list("pk", flat=True)[:12]
+    )
+    cards = [
+        Target(
+            reverse("organisation_value", args=[pk]),
+            "largest",
+            expect="value",
+            headers={"HX-Request": "true"},
+        )
+        for pk in largest
+    ]
+    return {
+        "gift_register": [registers[i % len(registers)] for i in range(n)],
+        "value_org_card": [cards[i % len(cards)] for i in range(n)] if cards else [],
+    }
+
+
 class Stopwatch:
     """Adds up the time spent in some functions while installed (the parts of the full
     recompute), then puts the originals back."""
@@ -887,6 +937,9 @@ def check(name: str, target: Target, response: Any) -> None:
             problem = f"content type {response['Content-Type']}"
         elif not body.startswith(b"BEGIN:VCALENDAR") or b"BEGIN:VEVENT" not in body:
             problem = "not a calendar with events"
+    elif name == "value_org_card":
+        if "What we did for them" not in body.decode():
+            problem = "not a value card"
     elif name in TRUST_ENDPOINTS:
         text = body.decode()
         if 'data-testid="trust-card"' not in text or 'data-testid="trust-t"' not in text:
@@ -1356,6 +1409,8 @@ def main(argv: list[str] | None = None) -> int:
                 targets.update(build_trust_targets(alice, args.requests, rng))
             if keys & DEAL_ENDPOINTS:
                 targets.update(build_deal_targets(alice, args.requests, rng))
+            if keys & REGISTER_ENDPOINTS:
+                targets.update(build_register_targets(alice, args.requests, rng))
             summary, breakdown = {}, {}
             # The trust operations first: the recompute stores the scores the cards show.
             if any(key == "recompute" for key, _, _ in operations):

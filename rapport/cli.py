@@ -1645,7 +1645,7 @@ def report_value(
                             "hours": str(i.hours) if i.hours is not None else None,
                             "told": i.told_at is not None,
                             "through": i.person.display_name
-                            if view.for_organisation and i.person_id
+                            if view.for_organisation and i.person is not None
                             else None,
                         }
                         for i in g.items

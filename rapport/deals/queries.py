@@ -349,7 +349,8 @@ def board(
         if not (open_only and s.is_closed) and (only is None or s.pk == only.pk)
     ]
     by_stage = {s.pk: s for s in stages}
-    qs = visible_deals(actor).filter(pipeline=pipeline, stage__in=stages)
+    # A card names no referral (nor people): the team's deals, without `referral_shown`.
+    qs = Deal.objects.filter(team_id=actor.member.team_id, pipeline=pipeline, stage__in=stages)
     columns = {s.pk: Column(stage=s) for s in stages}
     old = Q(pk__in=[])  # nothing
     if recent_only:

@@ -98,3 +98,89 @@ def seed(*, team: Team, user: Any, profiles: dict[str, Person], now: dt.datetime
         )
         added += 1
     return added
+
+
+GIFT_WORDS = [
+    ("given", "gift", "mid_autumn", "Mooncakes"),
+    ("given", "gift", "spring_festival", "Tea set for Spring Festival"),
+    ("given", "hospitality", "thank_you", "Dinner after the review"),
+    ("received", "gift", "spring_festival", "Red envelope returned with thanks"),
+    ("received", "hospitality", "closing", "Banquet for the signing"),
+    ("given", "gift", "birthday", "Birthday flowers"),
+    ("given", "hospitality", "closing", "Golf day"),
+]
+
+
+def generate(
+    *, team: Team, users: list[Any], seed: int, today: dt.date, count: int, years: int = 3
+) -> int:
+    """Gifts in bulk for a benchmark book: `count` entries both ways over the last
+    `years`, for a few thousand of the team's shared people, under a policy of 100 a gift
+    and 250 a person a year in the team's currency; entries over either limit carry a
+    reason, as the services would ask. Bulk inserts (the services audit each row).
+    Returns how many entries were added."""
+    import random
+
+    from rapport.gifts.models import Gift, GiftPolicy
+    from rapport.gifts.rules import limits_crossed
+    from rapport.people.models import Visibility
+
+    rng = random.Random(seed * 31 + 7)  # noqa: S311 - benchmark data, not secrets
+    currency = team_currency(users[0])
+    scale = Decimal("7") if currency == "CNY" else Decimal("1")
+    per_gift, per_year = Decimal("100") * scale, Decimal("250") * scale
+    GiftPolicy.objects.update_or_create(
+        team=team,
+        defaults={
+            "currency": currency,
+            "per_gift_limit": per_gift,
+            "per_person_year_limit": per_year,
+        },
+    )
+    people = list(
+        Person.objects.filter(team=team, visibility=Visibility.TEAM)
+        .order_by("pk")
+        .values_list("pk", flat=True)[: max(count // 2, 1)]
+    )
+    if not people:
+        return 0
+    employer = dict(
+        Role.objects.filter(person_id__in=people, ended_on__isnull=True).values_list(
+            "person_id", "organisation_id"
+        )
+    )
+    drafts = []
+    for _ in range(count):
+        direction, kind, occasion, words = rng.choice(GIFT_WORDS)
+        person = rng.choice(people)
+        value = Decimal(rng.choice([20, 35, 48, 60, 80, 95, 120, 180, 420])) * scale
+        day = today - dt.timedelta(days=rng.randrange(365 * years))
+        drafts.append((day, person, direction, kind, occasion, words, value))
+    drafts.sort()
+    totals: dict[tuple[int, str, int], Decimal] = {}
+    rows = []
+    for day, person, direction, kind, occasion, words, value in drafts:
+        key = (person, direction, day.year)
+        before = totals.get(key, Decimal(0))
+        crossed = limits_crossed(value, before, per_gift, per_year)
+        totals[key] = before + value
+        rows.append(
+            Gift(
+                team=team,
+                person_id=person,
+                organisation_id=employer.get(person),
+                direction=direction,
+                kind=kind,
+                description=words,
+                occasion=occasion,
+                given_on=day,
+                value=value,
+                currency=currency,
+                over_limit=bool(crossed),
+                limits_crossed=",".join(crossed),
+                reason="Approved by the sales director" if crossed else "",
+                recorded_by=rng.choice(users),
+            )
+        )
+    Gift.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

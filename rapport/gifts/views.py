@@ -22,8 +22,9 @@ from rapport.gifts.models import Direction, Gift
 from rapport.people.models import Person
 from rapport.people.queries import person_for, visible_people
 
-# The register page shows this many of the newest entries (its totals count them all).
-SHOWN = 200
+# The register page shows this many of the newest entries (its totals count them all;
+# filters by year, person, direction and over-limit find the rest).
+SHOWN = 100
 
 
 def _int(value: str | None) -> int | None:

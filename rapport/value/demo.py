@@ -71,3 +71,53 @@ def seed(*, team: Team, user: Any, now: dt.datetime) -> int:
             if n == 0:
                 services.value_report_send(actor=user, report=report, now=now)
     return recorded
+
+
+def generate(
+    *, team: Team, users: list[Any], seed: int, now: dt.datetime, count: int, years: int = 3
+) -> int:
+    """Value items in bulk for a benchmark book: `count` items over the last `years`, a
+    fifth for organisations and the rest for people at work in them (so organisation
+    cards gather their people's), two in three told. Bulk inserts (the services audit
+    each row). Returns how many items were added."""
+    import random
+    from decimal import Decimal
+
+    from rapport.value.models import ValueItem, ValueKind
+
+    rng = random.Random(seed * 17 + 3)  # noqa: S311 - benchmark data, not secrets
+    roles = list(
+        Role.objects.filter(person__team=team, person__visibility="team", ended_on__isnull=True)
+        .order_by("pk")
+        .values_list("person_id", "organisation_id")[: count * 2]
+    )
+    if not roles:
+        return 0
+    kinds = list(ValueKind.values)
+    today = now.date()
+    rows: list[ValueItem] = []
+    for _ in range(count):
+        person, organisation = rng.choice(roles)
+        kind = rng.choice(kinds)
+        money = kind in ("work", "saving") and rng.random() < 0.8
+        day = today - dt.timedelta(days=rng.randrange(365 * years))
+        told = rng.random() < 0.66
+        # One client each: a person, or a fifth of the time their organisation.
+        for_firm = rng.random() < 0.2
+        rows.append(
+            ValueItem(
+                team=team,
+                person_id=None if for_firm else person,
+                organisation_id=organisation if for_firm else None,
+                kind=kind,
+                title=f"{ValueKind(kind).label} {len(rows) + 1}",
+                delivered_on=day,
+                amount=Decimal(rng.randrange(500, 90_000)) if money else None,
+                currency=rng.choice(["CNY", "USD"]) if money else "",
+                hours=Decimal(rng.randrange(1, 40)) if kind in ("training", "advice") else None,
+                told_at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC) if told else None,
+                recorded_by=rng.choice(users),
+            )
+        )
+    ValueItem.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
