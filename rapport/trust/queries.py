@@ -572,9 +572,9 @@ def organisation_card(
             organisation=organisation, ended_on__isnull=True, is_decision_maker=True
         ).values_list("person_id", flat=True)
     )
+    person_url = links("person_detail")
     explained = {
-        p.pk: Member(p.display_name, p.pk in deciders, reverse("person_detail", args=[p.pk]))
-        for p, _w in members
+        p.pk: Member(p.display_name, p.pk in deciders, person_url(p.pk)) for p, _w in members
     }
     return _card(
         actor,
