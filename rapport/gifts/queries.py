@@ -17,13 +17,13 @@ from django.http import Http404
 from rapport.core.links import links
 from rapport.gifts.models import Direction, Gift, Kind, Occasion
 from rapport.people.models import Person
-from rapport.people.queries import visible_people
+from rapport.people.queries import seen_person
 
 
 def visible_gifts(actor: Any) -> QuerySet[Gift]:
-    return Gift.objects.filter(
-        team_id=actor.member.team_id, person__in=visible_people(actor)
-    ).select_related("person", "organisation", "deal")
+    return Gift.objects.filter(seen_person(actor), team_id=actor.member.team_id).select_related(
+        "person", "organisation", "deal"
+    )
 
 
 def gift_for(actor: Any, gift_id: int | str, *, write: bool = False) -> Gift:

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from rapport.people.models import Organisation, Person, Role
-from rapport.people.queries import visible_people
+from rapport.people.queries import seen_person
 from rapport.value import totals
 from rapport.value.models import ValueItem, ValueKind, ValueReport
 
@@ -23,9 +23,7 @@ KIND_ORDER = list(ValueKind.values)
 
 
 def _visible(actor: Any) -> Q:
-    return Q(team_id=actor.member.team_id) & (
-        Q(person__isnull=True) | Q(person__in=visible_people(actor))
-    )
+    return Q(team_id=actor.member.team_id) & (Q(person__isnull=True) | seen_person(actor))
 
 
 def visible_items(actor: Any) -> QuerySet[ValueItem]:
@@ -55,7 +53,7 @@ def of_organisation(organisation: Organisation | int, viewer: Any) -> Q:
         Q(started_on__isnull=True) | Q(started_on__lte=OuterRef("delivered_on")),
         Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("delivered_on")),
     )
-    return Q(organisation=organisation) | Q(Exists(at_the_time), person__in=visible_people(viewer))
+    return Q(organisation=organisation) | (Q(Exists(at_the_time)) & seen_person(viewer))
 
 
 def items_of(
