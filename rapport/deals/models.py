@@ -183,7 +183,11 @@ class Deal(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["team", "pipeline", "stage"], name="deal_board_idx"),
+            # Each board column's count and sums per currency, read from the index alone.
+            models.Index(
+                fields=["team", "pipeline", "stage", "closed_at", "currency", "amount"],
+                name="deal_board_sums_idx",
+            ),
             # Each board column's most urgent deals, read in order without a sort.
             models.Index(fields=["stage", "next_step_on", "id"], name="deal_column_idx"),
             # The win/loss report's period.

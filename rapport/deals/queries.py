@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -28,9 +29,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -381,18 +380,7 @@ def board(
     # A card names no people: their names are on the deal's page, not loaded here.
     deals = qs.select_related("organisation").order_by("next_step_on", "id")
     if per_stage is not None:
-        # Rank the stage's deals on their ids alone, then read the chosen few in full.
-        ranked = (
-            Deal.objects.filter(pk__in=qs.order_by().values("pk"))
-            .annotate(
-                place=Window(
-                    RowNumber(), partition_by=F("stage_id"), order_by=[F("next_step_on"), F("id")]
-                )
-            )
-            .filter(place__gt=skip, place__lte=skip + per_stage)
-            .values_list("pk", flat=True)
-        )
-        deals = deals.filter(pk__in=list(ranked))
+        deals = deals.filter(pk__in=_most_urgent(qs, stages, skip, per_stage))
     detail_url, move_url = links("deal_detail"), links("deal_move")
     for deal in deals:
         deal.pipeline = pipeline
@@ -402,6 +390,29 @@ def board(
         card.url, card.move_url = detail_url(deal.pk), move_url(deal.pk)
         columns[stage.pk].cards.append(card)
     return Board(pipeline=pipeline, columns=list(columns.values()))
+
+
+def _most_urgent(qs: QuerySet[Deal], stages: list[Stage], skip: int, count: int) -> list[int]:
+    """The ids of each stage's `count` most urgent deals of `qs` (next step first) after
+    the first `skip`: by the index on (stage, next step, id), read in order without a
+    sort. One statement, each stage's part a sub-select of its own (Django puts no LIMIT
+    inside a UNION on SQLite)."""
+    if count <= 0 or not stages:
+        return []
+    parts = [
+        qs.filter(stage_id=s.pk)
+        .order_by("next_step_on", "id")
+        .values_list("pk", flat=True)[skip : skip + count]
+        .query.sql_with_params()
+        for s in stages
+    ]
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM ({part}) AS s{n}"  # noqa: S608 - SQL made by the ORM, values are parameters
+        for n, (part, _params) in enumerate(parts)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for _sql, params in parts for value in params])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 @dataclass
