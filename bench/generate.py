@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 TEAM = "Bench Team"
 USERS = ("alice", "bob")
@@ -72,9 +73,12 @@ def row_counts() -> dict[str, int]:
         Renegotiation,
         Risk,
     )
+    from rapport.deals.models import Deal, Tender
+    from rapport.gifts.models import Gift
     from rapport.interactions.models import Interaction, Signal
     from rapport.people.models import Organisation, Person
     from rapport.trust.models import Claim, Evidence, EvidenceShown, Survey, SurveyAnswer
+    from rapport.value.models import ValueItem
 
     return {
         "people": Person.objects.count(),
@@ -92,6 +96,10 @@ def row_counts() -> dict[str, int]:
         "signals": Signal.objects.count(),
         "surveys": Survey.objects.count(),
         "survey_answers": SurveyAnswer.objects.count(),
+        "deals": Deal.objects.count(),
+        "tenders": Tender.objects.count(),
+        "gifts": Gift.objects.count(),
+        "value_items": ValueItem.objects.count(),
     }
 
 
@@ -103,6 +111,60 @@ def checkpoint() -> None:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+def _book_team() -> Any:
+    """The benchmark book's team, or None (said on stderr)."""
+    from rapport.accounts.models import Team
+
+    team = Team.objects.filter(name=TEAM).first()
+    if team is None:
+        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
+    return team
+
+
+def _book_users() -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model().objects.filter(username__in=USERS).select_related("member").order_by("pk")
+    )
+
+
+def _record_step(
+    meta_file: Path,
+    previous: dict,
+    key: str,
+    *,
+    seconds: float,
+    migrate_seconds: float,
+    now: dt.datetime,
+    seed: int,
+    note: str,
+    **facts: Any,
+) -> dict:
+    """Write what one added step did into the book's bench-generate.json (after a
+    checkpoint, so that the database's size is its size on disk) and return it."""
+    from django.db import connection
+
+    checkpoint()
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else dict(previous)
+    meta.update({k: v for k, v in previous.items() if k not in meta})
+    if connection.vendor == "sqlite":
+        meta["database_path"] = str(connection.settings_dict["NAME"])
+    meta["rows"] = row_counts()
+    meta["database_bytes"] = _database_bytes()
+    meta[key] = {
+        "seconds": round(seconds, 1),
+        "migrate_seconds_before": migrate_seconds,
+        "added_at": now.isoformat(timespec="seconds"),
+        "seed": seed,
+        **facts,
+        "generator_commit": _git_commit(),
+        "note": note,
+    }
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
 def add_commitments(
     size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
 ) -> int:
@@ -110,7 +172,6 @@ def add_commitments(
     from django.db import connection, transaction
 
     from rapport import demo
-    from rapport.accounts.models import Team
 
     book_seed = previous.get("seed", seed)
     if book_seed != seed:
@@ -120,9 +181,8 @@ def add_commitments(
             file=sys.stderr,
         )
         return 1
-    team = Team.objects.filter(name=TEAM).first()
+    team = _book_team()
     if team is None:
-        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
         return 1
     count = demo.SIZES[size_name].commitments
     print(
@@ -146,23 +206,18 @@ def add_commitments(
     with transaction.atomic():
         demo.generate_commitments(team=team, count=count, seed=seed, now=now, progress=progress)
     seconds = time.perf_counter() - started
-    checkpoint()
-    meta = dict(previous)
-    if connection.vendor == "sqlite":
-        meta["database_path"] = str(connection.settings_dict["NAME"])
-    meta["rows"] = row_counts()
-    meta["database_bytes"] = _database_bytes()
-    meta["commitments_step"] = {
-        "seconds": round(seconds, 1),
-        "migrate_seconds_before": migrate_seconds,
-        "added_at": now.isoformat(timespec="seconds"),
-        "seed": seed,
-        "count": count,
-        "generator_commit": _git_commit(),
-        "note": "added to a book generated before promises existed (generate_commitments "
+    meta = _record_step(
+        meta_file,
+        previous,
+        "commitments_step",
+        seconds=seconds,
+        migrate_seconds=migrate_seconds,
+        now=now,
+        seed=seed,
+        count=count,
+        note="added to a book generated before promises existed (generate_commitments "
         "alone, after migrating); the rest of the book is as generated_at says",
-    }
-    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    )
     print(f"Promises added in {seconds:,.1f} s.")
     print(f"Rows: {meta['rows']}")
     return 0
@@ -175,11 +230,9 @@ def add_trust(
     from django.db import connection, transaction
 
     from rapport import demo
-    from rapport.accounts.models import Team
 
-    team = Team.objects.filter(name=TEAM).first()
+    team = _book_team()
     if team is None:
-        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
         return 1
     print(
         f"{connection.settings_dict['NAME']} holds the size {size_name} book generated "
@@ -200,23 +253,18 @@ def add_trust(
     with transaction.atomic():
         added = demo.generate_trust(team=team, seed=seed, now=now, progress=progress)
     seconds = time.perf_counter() - started
-    checkpoint()
-    meta = dict(previous)
-    if connection.vendor == "sqlite":
-        meta["database_path"] = str(connection.settings_dict["NAME"])
-    meta["rows"] = row_counts()
-    meta["database_bytes"] = _database_bytes()
-    meta["trust_step"] = {
-        "seconds": round(seconds, 1),
-        "migrate_seconds_before": migrate_seconds,
-        "added_at": now.isoformat(timespec="seconds"),
-        "seed": seed,
-        "added": added,
-        "generator_commit": _git_commit(),
-        "note": "added to a book generated before the trust engine (generate_trust alone, "
+    meta = _record_step(
+        meta_file,
+        previous,
+        "trust_step",
+        seconds=seconds,
+        migrate_seconds=migrate_seconds,
+        now=now,
+        seed=seed,
+        added=added,
+        note="added to a book generated before the trust engine (generate_trust alone, "
         "after migrating); the rest of the book is as generated_at says",
-    }
-    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    )
     print(f"Trust evidence added in {seconds:,.1f} s: {added}")
     print(f"Rows: {meta['rows']}")
     return 0
@@ -230,20 +278,15 @@ def add_deals(
     size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
 ) -> int:
     """The deals step alone, on a book generated before deals existed."""
-    from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from rapport.accounts.models import Team
     from rapport.deals import demo_bids
 
-    team = Team.objects.filter(name=TEAM).first()
+    team = _book_team()
     if team is None:
-        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
         return 1
     open_count, closed_count = DEAL_COUNTS[size_name]
-    users = list(
-        get_user_model().objects.filter(username__in=USERS).select_related("member").order_by("pk")
-    )
+    users = _book_users()
     print(
         f"{connection.settings_dict['NAME']} holds the size {size_name} book generated "
         f"{previous.get('generated_at')} without deals; adding {open_count:,} open and "
@@ -274,20 +317,18 @@ def add_deals(
             progress=progress,
         )
     seconds = time.perf_counter() - started
-    checkpoint()
-    meta = dict(previous)
-    meta["database_bytes"] = _database_bytes()
-    meta["deals_step"] = {
-        "seconds": round(seconds, 1),
-        "migrate_seconds_before": migrate_seconds,
-        "added_at": now.isoformat(timespec="seconds"),
-        "seed": seed,
-        "added": added,
-        "generator_commit": _git_commit(),
-        "note": "added to a book generated before deals existed (demo_bids.generate alone, "
+    _record_step(
+        meta_file,
+        previous,
+        "deals_step",
+        seconds=seconds,
+        migrate_seconds=migrate_seconds,
+        now=now,
+        seed=seed,
+        added=added,
+        note="added to a book generated before deals existed (demo_bids.generate alone, "
         "after migrating); the rest of the book is as generated_at says",
-    }
-    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    )
     print(f"Deals added in {seconds:,.1f} s: {added}")
     return 0
 
@@ -300,21 +341,16 @@ def add_registers(
     size_name: str, previous: dict, meta_file: Path, seed: int, migrate_seconds: float
 ) -> int:
     """The gifts and value step alone, on a book generated before they existed."""
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from rapport.accounts.models import Team
     from rapport.gifts import demo as gifts_demo
     from rapport.value import demo as value_demo
 
-    team = Team.objects.filter(name=TEAM).first()
+    team = _book_team()
     if team is None:
-        print(f"error: no team {TEAM!r} in this book", file=sys.stderr)
         return 1
     gifts, items = REGISTER_COUNTS[size_name]
-    users = list(
-        get_user_model().objects.filter(username__in=USERS).select_related("member").order_by("pk")
-    )
+    users = _book_users()
     print(f"Adding {gifts:,} gift register entries and {items:,} value items (seed {seed}).")
     started = time.perf_counter()
     now = dt.datetime.now(dt.UTC)
@@ -328,18 +364,18 @@ def add_registers(
             ),
         }
     seconds = time.perf_counter() - started
-    checkpoint()
-    meta = json.loads(meta_file.read_text()) if meta_file.exists() else dict(previous)
-    meta["database_bytes"] = _database_bytes()
-    meta["registers_step"] = {
-        "seconds": round(seconds, 1),
-        "migrate_seconds_before": migrate_seconds,
-        "added_at": now.isoformat(timespec="seconds"),
-        "seed": seed,
-        "added": added,
-        "generator_commit": _git_commit(),
-    }
-    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    _record_step(
+        meta_file,
+        previous,
+        "registers_step",
+        seconds=seconds,
+        migrate_seconds=migrate_seconds,
+        now=now,
+        seed=seed,
+        added=added,
+        note="gift register entries and value items (gifts.demo.generate and "
+        "value.demo.generate alone)",
+    )
     print(f"Gifts and value added in {seconds:,.1f} s: {added}")
     return 0
 

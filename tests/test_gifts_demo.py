@@ -29,3 +29,29 @@ def test_the_demo_sets_the_policy_and_records_believable_gifts_both_ways(alice, 
     [over] = [g for g in gifts if g.over_limit]
     assert over.person == book["anna"] and over.reason
     assert all(g.given_on <= NOW.date() for g in gifts)
+
+
+def test_the_benchmark_register_flags_each_entry_as_the_policy_would(alice, bob, book):
+    from collections import defaultdict
+
+    from rapport.gifts.demo import generate
+    from rapport.gifts.rules import limits_crossed
+
+    team = alice.member.team
+    added = generate(team=team, users=[alice, bob], seed=3, today=NOW.date(), count=120)
+
+    assert added == 120
+    policy = GiftPolicy.objects.get(team=team)
+    gifts = list(Gift.objects.filter(team=team).order_by("given_on", "pk"))
+    assert {g.direction for g in gifts} == {"given", "received"}
+    assert all(g.person.visibility == "team" for g in gifts)
+    totals: dict[tuple[int, str, int], Decimal] = defaultdict(Decimal)
+    for g in gifts:
+        key = (g.person_id, g.direction, g.given_on.year)
+        crossed = limits_crossed(
+            g.value, totals[key], policy.per_gift_limit, policy.per_person_year_limit
+        )
+        totals[key] += g.value
+        assert g.over_limit == bool(crossed) and g.limits_crossed == ",".join(crossed)
+        assert bool(g.reason) == g.over_limit
+    assert any(g.over_limit for g in gifts) and not all(g.over_limit for g in gifts)
