@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.accounts.models import ApiToken, AuditEntry, Member, Team
+from rapport.core import tokens
 
 TOKEN_PREFIX = "rpt_"  # noqa: S105 - a marker, not a secret
 
@@ -141,16 +141,12 @@ def member_update_preferences(
     return member
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 @transaction.atomic
 def token_create(*, user: Any, name: str = "") -> tuple[ApiToken, str]:
     """A new API token for `user`. The secret is returned once; only its hash is stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=secret[:10], digest=_digest(secret)
+        user=user, name=name, prefix=secret[:10], digest=tokens.digest(secret)
     )
     member = Member.objects.get(user=user)
     audit_record(actor=user, team=member.team, action="token.create", obj=token, summary=name)
@@ -163,7 +159,7 @@ def token_authenticate(secret: str) -> Any | None:
         return None
     token = (
         ApiToken.objects.select_related("user", "user__member__team")
-        .filter(digest=_digest(secret), revoked_at__isnull=True, user__is_active=True)
+        .filter(digest=tokens.digest(secret), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if token is None:

@@ -5,8 +5,6 @@ only its SHA-256 digest is stored, so a database leak reveals no working link.""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rapport.accounts.services import audit_record
+from rapport.core import tokens
 from rapport.people.models import Organisation, Person, Visibility
 from rapport.portal import survey as survey_questions
 from rapport.portal.models import CalendarFeed, ShareLink, ShareLinkView
@@ -26,14 +25,6 @@ from rapport.trust.scoring import trust_refresh
 
 DEFAULT_LINK_DAYS = 90
 MAX_LINK_DAYS = 366
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def _client_private(person: Person | None) -> bool:
@@ -69,15 +60,14 @@ def share_link_create(
         raise ValidationError(
             {"language": _("%(value)s is not a language Rapport speaks") % {"value": language}}
         )
-    token = _new_token()
+    token, secret = tokens.issue()
     link = ShareLink.objects.create(
         team_id=team_id,
         created_by=actor,
         person=person,
         organisation=organisation,
         language=language,
-        prefix=token[:8],
-        digest=_digest(token),
+        **secret,
         expires_at=now + dt.timedelta(days=days),
     )
     audit_record(
@@ -95,12 +85,11 @@ def share_link_create(
 def share_link_resolve(token: str, *, now: dt.datetime | None = None) -> ShareLink | None:
     """The live link for a token; None for unknown, revoked and expired ones alike."""
     now = now or timezone.now()
-    if not token or len(token) > 100:
-        return None
-    return (
-        ShareLink.objects.select_related("team", "person", "organisation")
-        .filter(digest=_digest(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    return tokens.find(
+        ShareLink.objects.select_related("team", "person", "organisation").filter(
+            revoked_at__isnull=True, expires_at__gt=now
+        ),
+        token,
     )
 
 
@@ -133,19 +122,18 @@ def share_link_revoke(*, actor: Any, link: ShareLink) -> ShareLink:
 def calendar_feed_create(*, actor: Any) -> tuple[CalendarFeed, str]:
     """A new secret calendar address for the actor. Earlier ones keep working until
     revoked, so a phone already subscribed does not break."""
-    token = _new_token()
-    feed = CalendarFeed.objects.create(user=actor, prefix=token[:8], digest=_digest(token))
+    token, secret = tokens.issue()
+    feed = CalendarFeed.objects.create(user=actor, **secret)
     audit_record(actor=actor, team=actor.member.team, action="calendar_feed.create", obj=feed)
     return feed, token
 
 
 def calendar_feed_resolve(token: str) -> CalendarFeed | None:
-    if not token or len(token) > 100:
-        return None
-    feed = (
-        CalendarFeed.objects.select_related("user__member")
-        .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
+    feed = tokens.find(
+        CalendarFeed.objects.select_related("user__member").filter(
+            revoked_at__isnull=True, user__is_active=True
+        ),
+        token,
     )
     if feed is not None:
         now = timezone.now()
@@ -193,14 +181,13 @@ def survey_create(
         raise ValidationError(
             {"language": _("%(value)s is not a language Rapport speaks") % {"value": language}}
         )
-    token = _new_token()
+    token, secret = tokens.issue()
     survey = Survey(
         team_id=team_id,
         created_by=actor,
         person=person,
         language=language,
-        prefix=token[:8],
-        digest=_digest(token),
+        **secret,
         expires_at=now + dt.timedelta(days=days),
     )
     survey.full_clean()
@@ -221,12 +208,11 @@ def survey_resolve(token: str, *, now: dt.datetime | None = None) -> Survey | No
     """The survey behind a token while its link lives (answered or not); None for
     unknown, revoked and expired ones alike."""
     now = now or timezone.now()
-    if not token or len(token) > 100:
-        return None
-    return (
-        Survey.objects.select_related("team", "person", "created_by__member__person")
-        .filter(digest=_digest(token), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    return tokens.find(
+        Survey.objects.select_related("team", "person", "created_by__member__person").filter(
+            revoked_at__isnull=True, expires_at__gt=now
+        ),
+        token,
     )
 
 

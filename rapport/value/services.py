@@ -10,8 +10,6 @@ only its SHA-256 digest is stored, so a database leak reveals no working link.""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from rapport.accounts.models import Member
 from rapport.accounts.services import audit_record
+from rapport.core import tokens
 from rapport.deals.models import Deal
 from rapport.deals.queries import visible_deals
 from rapport.deals.services import money
@@ -293,10 +292,6 @@ def value_item_delete(*, actor: Any, item: ValueItem) -> None:
 # -- reports ------------------------------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _period_day(value: Any, name: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -340,7 +335,7 @@ def value_report_create(
         raise ValidationError(
             {"language": _("%(value)s is not a language Rapport speaks") % {"value": language}}
         )
-    token = secrets.token_urlsafe(32)
+    token, secret = tokens.issue()
     report = ValueReport.objects.create(
         team_id=actor.member.team_id,
         created_by=actor,
@@ -349,8 +344,7 @@ def value_report_create(
         period_from=start,
         period_to=end,
         language=language,
-        prefix=token[:8],
-        digest=_digest(token),
+        **secret,
         expires_at=now + dt.timedelta(days=days),
     )
     audit_record(
@@ -367,12 +361,8 @@ def value_report_create(
 
 def value_report_lookup(token: str) -> ValueReport | None:
     """The report a token opens, live or not (None for a token never issued)."""
-    if not token or len(token) > 100:
-        return None
-    return (
-        ValueReport.objects.select_related("team", "person", "organisation", "created_by")
-        .filter(digest=_digest(token))
-        .first()
+    return tokens.find(
+        ValueReport.objects.select_related("team", "person", "organisation", "created_by"), token
     )
 
 
