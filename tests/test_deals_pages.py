@@ -570,9 +570,11 @@ def test_a_card_shows_what_was_typed_as_text_never_as_markup(alice: Any, book: d
         organisation=organisation,
         amount="1234567.5",
         next_step='Say "hi" <b>now</b>',
-        next_step_on=TOMORROW,
+        next_step_on=timezone.localdate() + dt.timedelta(days=1),
     )
-    Deal.objects.filter(pk=deal.pk).update(next_step_on=TOMORROW - dt.timedelta(days=4))
+    # (Today read now, not when the module was loaded: a run may cross midnight.)
+    overdue = timezone.localdate() - dt.timedelta(days=3)
+    Deal.objects.filter(pk=deal.pk).update(next_step_on=overdue)
 
     response = client_for(alice).get(f"/deals/pipelines/{pipeline.pk}/")
     raw = response.content.decode()
