@@ -190,7 +190,7 @@ def test_adding_an_item_from_the_card_and_bad_input_named_on_the_form(
     assert bad.status_code == 422 and "must not be negative" in words(bad)
     missing = client.post(url, {**good, "title": "Refund", "amount": "30"})
     assert missing.status_code == 422 and "an amount needs its currency" in words(missing)
-    future = (TODAY + DAY).isoformat()
+    future = (timezone.localdate() + DAY).isoformat()
     late = client.post(url, {**good, "title": "Refund", "delivered_on": future})
     assert late.status_code == 422 and "cannot be dated in the future" in words(late)
     assert ValueItem.objects.count() == 1
